@@ -1,0 +1,36 @@
+# Thin entry points; the real build is meson (see meson.build).
+#   make          build ./build/brume
+#   make demo     boot the default Debian guest
+#   make check    run every test; ends with "N passed, M failed, K skipped"
+#   make bench    run the benchmarks against QEMU (see bench/README.md)
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all deps demo check bench clean
+
+all: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	CC=clang meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined \
+	    -Db_lundef=false -Dguests=false -Dfuzz=true -Dslow_tests=false
+
+demo: all
+	./scripts/demo.sh
+
+check: all $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	./scripts/check.sh $(BUILD) $(ASAN_BUILD)
+
+bench: all
+	./bench/run-all.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
