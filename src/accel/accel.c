@@ -1,0 +1,2 @@
+/* Engine selection (filled in by the kvm/emu work). */
+#include "accel/accel.h"
