@@ -57,6 +57,14 @@
 #define GSI_VIRTIO_FIRST     16     /* virtio device n uses GSI 16 + n */
 #define IOAPIC_PINS          24
 
+/* ---- clocks ----
+ * The crystal that CPUID leaf 0x15 reports: the TSC runs at exactly this
+ * rate on the emu engine, and the local APIC timer counts at it (before its
+ * divider), as KVM's does (1 ns per bus cycle). Linux then needs no
+ * calibration loop against the PIT. */
+#define MACHINE_CRYSTAL_HZ   1000000000ull
+#define ACPI_PM_TIMER_HZ     3579545ull
+
 /* ---- limits ---- */
 #define MACHINE_MAX_CPUS     64
 
