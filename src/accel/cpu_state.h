@@ -10,11 +10,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* General registers, in the x86 encoding order. */
+/* General registers, in the x86 encoding order. (Not REG_*: glibc's
+ * <sys/ucontext.h> defines those names under _GNU_SOURCE.) */
 enum {
-    REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
-    REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
-    REG_COUNT
+    GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+    GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+    GPR_COUNT
 };
 
 /* Segment registers, in the x86 encoding order. */
@@ -92,7 +93,7 @@ enum cpu_run_state {
 };
 
 struct cpu_state {
-    uint64_t regs[REG_COUNT];
+    uint64_t regs[GPR_COUNT];
     uint64_t rip;
     uint64_t rflags;
 
