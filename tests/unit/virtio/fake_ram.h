@@ -1,39 +1,27 @@
-/* Test-only guest RAM for the virtio unit tests and fuzzer: one or two
- * regions backed by host buffers, and the same gpa_to_hva contract as
- * src/vm/memory.c. */
+/* Guest RAM for the virtio unit tests and fuzzer: the real memfd-backed
+ * guest memory (src/vm/memory.c), sized to have low RAM up to the 3 GiB
+ * hole plus 64 KiB above 4 GiB, so ranges crossing the hole can be tried.
+ * MAP_NORESERVE keeps untouched pages free. */
 #ifndef BRUME_TESTS_FAKE_RAM_H
 #define BRUME_TESTS_FAKE_RAM_H
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 
+#include "util/log.h"
 #include "vm/memory.h"
 
-/* Low region at 0 of low_size bytes; a high region at 4 GiB of 64 KiB so
- * that ranges crossing the hole can be tried. */
-static inline void fake_ram_init(struct guest_memory *m, uint64_t low_size)
+static inline void fake_ram_init(struct guest_memory *m)
 {
-    memset(m, 0, sizeof(*m));
-    m->regions[0].gpa = 0;
-    m->regions[0].size = low_size;
-    m->regions[0].hva = mmap(NULL, low_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    m->regions[0].fd = -1;
-    m->regions[1].gpa = 0x100000000ull;
-    m->regions[1].size = 0x10000;
-    m->regions[1].hva = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    m->regions[1].fd = -1;
-    m->nregions = 2;
-    m->ram_size = low_size + 0x10000;
-    if (m->regions[0].hva == MAP_FAILED || m->regions[1].hva == MAP_FAILED)
+    if (guest_memory_init(m, MEM_HOLE_START + 0x10000) < 0) {
+        fprintf(stderr, "guest memory: %s\n", err_get());
         abort();
+    }
 }
 
 static inline void fake_ram_destroy(struct guest_memory *m)
 {
-    for (int i = 0; i < m->nregions; i++)
-        munmap(m->regions[i].hva, m->regions[i].size);
+    guest_memory_destroy(m);
 }
 
 static inline void *fake_ram_ptr(struct guest_memory *m, uint64_t gpa)

@@ -307,7 +307,7 @@ static void test_iov_helpers(void)
 int main(void)
 {
     e = malloc(sizeof(*e));
-    fake_ram_init(&mem, 4 << 20);
+    fake_ram_init(&mem);
     test_simple_chain();
     test_unpop_and_wrap();
     test_zero_length();
