@@ -25,7 +25,8 @@ static void refill(struct token_bucket *tb, uint64_t now_ns)
     tb->frac = (uint64_t)(units % NS_PER_S);
     tb->last_ns = now_ns;
     unsigned __int128 room = (unsigned __int128)((__int128)tb->burst - tb->tokens);
-    if (add >= room) {
+    if (add > room) {
+        /* overflowing: the bucket is full and the remainder is moot */
         tb->tokens = (int64_t)tb->burst;
         tb->frac = 0;
     } else {
