@@ -154,7 +154,7 @@ static void decode_modrm(struct cursor *k, struct insn *i, bool code64)
                 i->disp = (int32_t)take(k, 4);
             } else {
                 i->ea_base = (uint8_t)(base | ((i->rex & 1) << 3));
-                ss = base == 4 || base == 5;
+                ss = i->ea_base == GPR_RSP || i->ea_base == GPR_RBP;
             }
         } else if (rm == 5 && i->mod == 0) {
             i->disp = (int32_t)take(k, 4);
@@ -162,7 +162,7 @@ static void decode_modrm(struct cursor *k, struct insn *i, bool code64)
                 i->ea_base = EA_RIP;
         } else {
             i->ea_base = (uint8_t)(rm | ((i->rex & 1) << 3));
-            ss = rm == 5;
+            ss = i->ea_base == GPR_RBP;
         }
         if (i->mod == 1)
             i->disp = (int8_t)take(k, 1);
