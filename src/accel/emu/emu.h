@@ -170,7 +170,7 @@ _Noreturn void emu_fatal(struct emu_cpu *c, int exit, const char *fmt, ...)
 /* ---- exception.c ---- */
 _Noreturn void emu_raise(struct emu_cpu *c, int vector);
 _Noreturn void emu_raise_err(struct emu_cpu *c, int vector, uint32_t error_code);
-/* INT n / INT3 / INTO: c->rip must already point past the instruction. */
+/* INT n / INT3 / INTO: delivered with the return address c->next_rip. */
 _Noreturn void emu_raise_soft(struct emu_cpu *c, int vector);
 /* Delivers the pending exception c->exc_* (or an external interrupt when
  * external is true) through the IDT; handles #DF and triple faults. */

@@ -165,6 +165,8 @@ uint64_t emu_run(struct emu_cpu *c, uint64_t max_insns)
             goto out;
         c->rflags = flags_at_start;
         if (c->flat) {
+            if (c->exc_soft)
+                c->rip = c->next_rip;  /* INT3/INT n: report RIP after them */
             c->exit = EMU_EXIT_EXCEPTION;
             goto out;
         }

@@ -97,11 +97,11 @@ OP(op_fwait)
         emu_raise(c, EXC_NM);
 }
 
-/* INT3 (CC) */
+/* INT3 (CC). Software interrupts push the address of the next
+ * instruction; a fault during their delivery points at the INT itself. */
 OP(op_int3)
 {
     (void)i;
-    c->rip = c->next_rip;
     c->insns++;
     emu_raise_soft(c, EXC_BP);
 }
@@ -109,7 +109,6 @@ OP(op_int3)
 /* INT Ib (CD) */
 OP(op_int_Ib)
 {
-    c->rip = c->next_rip;
     c->insns++;
     emu_raise_soft(c, (int)(i->imm & 0xff));
 }
@@ -119,7 +118,6 @@ OP(op_into)
 {
     (void)i;
     if (c->rflags & RFLAGS_OF) {
-        c->rip = c->next_rip;
         c->insns++;
         emu_raise_soft(c, EXC_OF);
     }

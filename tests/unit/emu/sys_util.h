@@ -157,11 +157,15 @@ static inline void sys_free(struct sysm *m)
     free(m);
 }
 
-/* Runs until HLT, an exit, or n instructions. */
+/* Runs until HLT, an exit other than a kick, or n instructions. */
 static inline uint64_t sys_run(struct sysm *m, uint64_t n)
 {
-    m->c.exit = EMU_EXIT_NONE;
-    return emu_run(&m->c, n);
+    uint64_t done = 0;
+    do {
+        m->c.exit = EMU_EXIT_NONE;
+        done += emu_run(&m->c, n - done);
+    } while (m->c.exit == EMU_EXIT_KICK && done < n);
+    return done;
 }
 
 #endif
