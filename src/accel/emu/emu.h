@@ -213,6 +213,12 @@ static inline void emu_st(void *p, unsigned size, uint64_t v)
     memcpy(p, &v, size);
 }
 
+/* True for a canonical 48-bit linear address. */
+static inline bool emu_canonical(uint64_t a)
+{
+    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
 static inline bool emu_user(const struct emu_cpu *c)
 {
     return c->cpl == 3;

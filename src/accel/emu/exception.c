@@ -46,17 +46,12 @@ _Noreturn void emu_raise_soft(struct emu_cpu *c, int vector)
     longjmp(*c->jb, 1);
 }
 
-static inline bool canonical(uint64_t a)
-{
-    return (uint64_t)(((int64_t)a << 16) >> 16) == a;
-}
-
 /* Writes a qword on the new stack during delivery (supervisor access when
  * the handler runs at CPL 0..2). */
 static void push_sys(struct emu_cpu *c, uint64_t *sp, uint64_t v, bool user)
 {
     *sp -= 8;
-    if (!canonical(*sp))
+    if (!emu_canonical(*sp))
         emu_raise_err(c, EXC_SS, 0);
     if (user)
         emu_write_slow(c, *sp, 8, v, true);

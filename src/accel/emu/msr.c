@@ -21,11 +21,6 @@ uint64_t emu_rdtsc(struct emu_cpu *c)
     return t + (uint64_t)c->tsc_offset;
 }
 
-static inline bool canonical(uint64_t a)
-{
-    return (uint64_t)(((int64_t)a << 16) >> 16) == a;
-}
-
 static bool pat_valid(uint64_t v)
 {
     for (int k = 0; k < 8; k++) {
@@ -132,10 +127,10 @@ bool emu_wrmsr(struct emu_cpu *c, uint32_t msr, uint64_t v)
     case MSR_IA32_UCODE_REV: return true;  /* Linux writes 0 before reading the revision */
     case MSR_IA32_SYSENTER_CS: c->msr.sysenter_cs = v & 0xffff; return true;
     case MSR_IA32_SYSENTER_ESP:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->msr.sysenter_esp = v; return true;
     case MSR_IA32_SYSENTER_EIP:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->msr.sysenter_eip = v; return true;
     case MSR_MCG_STATUS: return v == 0;
     case MSR_IA32_MISC_ENABLE:
@@ -163,20 +158,20 @@ bool emu_wrmsr(struct emu_cpu *c, uint32_t msr, uint64_t v)
     }
     case MSR_STAR: c->msr.star = v; return true;
     case MSR_LSTAR:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->msr.lstar = v; return true;
     case MSR_CSTAR:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->msr.cstar = v; return true;
     case MSR_SFMASK: c->msr.sfmask = v & 0xffffffffull; return true;
     case MSR_FS_BASE:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->seg[SEG_FS].base = v; return true;
     case MSR_GS_BASE:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->seg[SEG_GS].base = v; return true;
     case MSR_KERNEL_GS_BASE:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->msr.kernel_gs_base = v; return true;
     case MSR_TSC_AUX:
         if (v >> 32) return false;

@@ -6,17 +6,12 @@
  * trampolines run there, and they use flat 4 GiB segments). */
 #include "accel/emu/insn.h"
 
-static inline bool canonical(uint64_t a)
-{
-    return (uint64_t)(((int64_t)a << 16) >> 16) == a;
-}
-
 uint64_t emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
     (void)size;
     if (c->mode == MODE_LONG64) {
         uint64_t lin = seg >= SEG_FS ? off + c->seg[seg].base : off;
-        if (!canonical(lin))
+        if (!emu_canonical(lin))
             emu_raise_err(c, seg == SEG_SS ? EXC_SS : EXC_GP, 0);
         return lin;
     }

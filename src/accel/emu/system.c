@@ -7,11 +7,6 @@
 void emu_write_flags(struct emu_cpu *c, uint64_t v, unsigned size, bool iret);
 void alu_cmpxchg8b16b(struct emu_cpu *c, const struct insn *i);
 
-static inline bool canonical(uint64_t a)
-{
-    return (uint64_t)(((int64_t)a << 16) >> 16) == a;
-}
-
 static inline void need_cpl0(struct emu_cpu *c)
 {
     if (c->cpl != 0)
@@ -188,7 +183,7 @@ OP(op_iret)
         }
     }
     uint64_t target = ip & mask_of(c->mode == MODE_LONG64 ? 8 : osz);
-    if (c->mode == MODE_LONG64 && !canonical(target))
+    if (c->mode == MODE_LONG64 && !emu_canonical(target))
         emu_raise_err(c, EXC_GP, 0);
     c->jb = outer;
 
@@ -260,7 +255,7 @@ OP(op_sysret)
     need_cpl0(c);
     uint16_t base = (uint16_t)(c->msr.star >> 48);
     bool to64 = i->osz == 8;
-    if (to64 && !canonical(c->r[GPR_RCX]))
+    if (to64 && !emu_canonical(c->r[GPR_RCX]))
         emu_raise_err(c, EXC_GP, 0);
     if (to64)
         flat_seg(&c->seg[SEG_CS], (uint16_t)((base + 16) | 3), 0xb, 3, true);
@@ -555,7 +550,7 @@ static void load_dtable(struct emu_cpu *c, const struct insn *i, struct cpu_dtab
     uint64_t base = seg_read(c, i->ea_seg, (ea + 2) & mask_of(i->asz), bsz);
     if (bsz == 4 && i->osz == 2)
         base &= 0xffffff;
-    if (c->mode == MODE_LONG64 && !canonical(base))
+    if (c->mode == MODE_LONG64 && !emu_canonical(base))
         emu_raise_err(c, EXC_GP, 0);
     t->limit = limit;
     t->base = base;
