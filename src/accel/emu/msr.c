@@ -4,6 +4,13 @@
 #include "vm/machine.h"
 
 #define MSR_IA32_UCODE_REV   0x8b
+#define MSR_ARCH_CAPABILITIES 0x10a
+/* RDCL_NO, SSB_NO, MDS_NO, PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO,
+ * PSDP_NO, BHI_NO, PBRSB_NO, GDS_NO, RFDS_NO: an interpreter leaks nothing
+ * through speculation. */
+#define ARCH_CAP_VALUE ((1ull << 0) | (1ull << 4) | (1ull << 5) | (1ull << 6) | (1ull << 8) | \
+                        (1ull << 13) | (1ull << 14) | (1ull << 15) | (1ull << 20) | (1ull << 24) | \
+                        (1ull << 26) | (1ull << 27))
 #define MSR_MTRR_CAP         0xfe
 #define MSR_MCG_CAP          0x179
 #define MSR_MCG_STATUS       0x17a
@@ -64,6 +71,7 @@ bool emu_rdmsr(struct emu_cpu *c, uint32_t msr, uint64_t *v)
     case MSR_IA32_TSC: *v = emu_rdtsc(c); return true;
     case MSR_IA32_APIC_BASE: *v = c->msr.apic_base; return true;
     case MSR_IA32_UCODE_REV: *v = 0x100000000ull; return true;
+    case MSR_ARCH_CAPABILITIES: *v = ARCH_CAP_VALUE; return true;
     case MSR_MTRR_CAP: *v = 0x508; return true;  /* 8 variable ranges, fixed ranges, WC */
     case MSR_IA32_SYSENTER_CS: *v = c->msr.sysenter_cs; return true;
     case MSR_IA32_SYSENTER_ESP: *v = c->msr.sysenter_esp; return true;

@@ -6,6 +6,7 @@
 
 void emu_write_flags(struct emu_cpu *c, uint64_t v, unsigned size, bool iret);
 void alu_cmpxchg8b16b(struct emu_cpu *c, const struct insn *i);
+void seg_verr_verw(struct emu_cpu *c, const struct insn *i);
 
 static inline void need_cpl0(struct emu_cpu *c)
 {
@@ -525,7 +526,8 @@ OP(op_grp6)
         load_tr(c, (uint16_t)rd_E(c, i, 2));
         break;
     case 4: case 5:
-        emu_unimplemented(c, i);
+        seg_verr_verw(c, i);
+        break;
     default:
         emu_raise(c, EXC_UD);
     }
