@@ -118,13 +118,40 @@ static uint64_t file_clusters(struct block_dev *bd)
     return n > q->alloc_end ? n : q->alloc_end;
 }
 
+/* First cluster past every cluster with a nonzero refcount: a crash can
+ * leave clusters counted but never written, past the end of the file. */
+static int used_end(struct block_dev *bd, uint64_t *out)
+{
+    struct qcow2 *q = QS(bd);
+    *out = file_clusters(bd);
+    for (uint64_t k = q->rt_entries; k-- > 0;) {
+        uint8_t *rb;
+        int r = rb_load(bd, k, &rb);
+        if (r)
+            return r;
+        if (!rb)
+            continue;
+        for (uint64_t i = q->rb_entries; i-- > 0;)
+            if (qcow2_rb_get(rb, q->refcount_order, i)) {
+                uint64_t e = k * q->rb_entries + i + 1;
+                if (e > *out)
+                    *out = e;
+                return 0;
+            }
+    }
+    return 0;
+}
+
 /* Moves the refcount table to the end of the file with room for at least
  * need entries; new refcount blocks for that area are written with it. The
  * header switches to it in one write; the old table then leaks until freed. */
 static int grow_table(struct block_dev *bd, uint64_t need)
 {
     struct qcow2 *q = QS(bd);
-    uint64_t e = file_clusters(bd);
+    uint64_t e;
+    int r = used_end(bd, &e);
+    if (r)
+        return r;
     uint64_t epc = q->cluster_size / 8;       /* entries per table cluster */
     uint64_t want = need > q->rt_entries * 2 ? need : q->rt_entries * 2;
     uint64_t T = (want + epc - 1) / epc, B = 0;
@@ -148,7 +175,6 @@ static int grow_table(struct block_dev *bd, uint64_t need)
     uint64_t *nrt = calloc(new_entries, 8);
     uint8_t *buf = calloc(1, q->cluster_size);
     uint8_t *tbuf = calloc(T, q->cluster_size);
-    int r = 0;
     if (!nrt || !buf || !tbuf) {
         r = err_set(-ENOMEM, "out of memory");
         goto out;
@@ -241,14 +267,11 @@ int qcow2_alloc_clusters(struct block_dev *bd, uint64_t n, uint64_t *host)
     for (int tries = 0; tries < 1000000; tries++) {
         /* find n free clusters in a row from the hint */
         uint64_t c = q->free_hint, run = 0, start = c;
-        uint64_t fend = file_clusters(bd);
         while (run < n) {
             uint64_t v = 0;
-            if (c < fend) {
-                int r = qcow2_refcount_get(bd, c, &v);
-                if (r)
-                    return r;
-            }
+            int r = qcow2_refcount_get(bd, c, &v);
+            if (r)
+                return r;
             if (v) {
                 run = 0;
                 start = c + 1;
