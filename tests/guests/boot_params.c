@@ -111,6 +111,8 @@ static const char *check_acpi(void)
     rt_printf("acpi: RSDP 0x%lx, PM1a_CNT 0x%x, S5 %u, reset 0x%x=0x%x, %d CPUs, IOAPIC 0x%x\n",
               rt_acpi.rsdp, rt_acpi.pm1a_cnt, rt_acpi.s5_slp_typ, rt_acpi.reset_port,
               rt_acpi.reset_value, rt_acpi.ncpus, rt_acpi.ioapic_addr);
+    if (rt_acpi.revision < 2)
+        return "the RSDP is ACPI 1.0 (no XSDT)";
     if (rt_boot_params->acpi_rsdp_addr != BOOT_ACPI_RSDP_ADDR)
         return "boot_params.acpi_rsdp_addr is not set";
     if (rt_acpi.pm1a_cnt != PORT_ACPI_PM1A_CNT || rt_acpi.s5_slp_typ != ACPI_S5_SLP_TYP)

@@ -87,15 +87,19 @@ static const char *parse(void)
     const uint8_t *r = (const uint8_t *)(uintptr_t)rsdp;
     if (memcmp(r, "RSD PTR ", 8) != 0 || sum(r, 20) != 0)
         return "bad RSDP signature or checksum";
-    if (r[15] < 2 || sum(r, 36) != 0)
-        return "RSDP is not ACPI 2.0+ or its extended checksum is wrong";
     rt_acpi.rsdp = rsdp;
-    const uint8_t *x = table(rd64(r + 24), "XSDT");
+    rt_acpi.revision = r[15];
+    /* ACPI 2.0+ has the XSDT (64-bit entries); 1.0 only the RSDT. */
+    bool xsdt = r[15] >= 2;
+    if (xsdt && sum(r, 36) != 0)
+        return "bad RSDP extended checksum";
+    const uint8_t *x = xsdt ? table(rd64(r + 24), "XSDT") : table(rd32(r + 16), "RSDT");
     if (!x)
-        return "bad XSDT";
+        return xsdt ? "bad XSDT" : "bad RSDT";
+    unsigned esize = xsdt ? 8 : 4;
     const uint8_t *fadt = 0, *madt = 0;
-    for (uint32_t off = 36; off + 8 <= rd32(x + 4); off += 8) {
-        uint64_t a = rd64(x + off);
+    for (uint32_t off = 36; off + esize <= rd32(x + 4); off += esize) {
+        uint64_t a = xsdt ? rd64(x + off) : rd32(x + off);
         if (!fadt)
             fadt = table(a, "FACP");
         if (!madt)

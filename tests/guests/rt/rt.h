@@ -109,6 +109,7 @@ struct rt_acpi {
     bool ok;                    /* RSDP, XSDT, FADT, DSDT \_S5 and MADT found */
     const char *why;            /* else why not */
     uint64_t rsdp;
+    uint8_t revision;           /* RSDP revision: 2+ has the XSDT */
     uint16_t pm1a_cnt, reset_port;
     uint8_t s5_slp_typ, reset_value;
     uint32_t ioapic_addr;
