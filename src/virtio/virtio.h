@@ -60,9 +60,10 @@ struct io_loop;
 struct virtio_dev_ops {
     /* The driver added buffers to queue q (loop thread, lock held). */
     void (*queue_notify)(struct virtio_dev *dev, int q);
-    /* The driver wrote the config space (vCPU thread, lock held); the
-     * bytes are already in dev->config. May be NULL. */
-    void (*config_write)(struct virtio_dev *dev, unsigned offset, unsigned size);
+    /* The driver wrote size bytes of value at offset of the config space
+     * (vCPU thread, lock held; offset+size <= config_len). The device
+     * stores what it allows. NULL: the config space is read-only. */
+    void (*config_write)(struct virtio_dev *dev, unsigned offset, unsigned size, uint64_t value);
     /* The driver set DRIVER_OK (lock held). May be NULL. */
     void (*driver_ok)(struct virtio_dev *dev);
     /* The driver reset the device; queues are already reset (lock held).
