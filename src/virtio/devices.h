@@ -80,7 +80,8 @@ struct virtio_net_opts {
     uint8_t mac[6];
     uint64_t bps, bps_burst;      /* per direction; 0: unlimited */
 };
-/* be is owned by the device from then on (closed by fini). */
+/* On success be is owned by the device (closed by fini, which must run
+ * after the I/O loop has stopped); on failure the caller still owns it. */
 int virtio_net_init(struct virtio_dev *dev, const char *name, struct net_backend *be,
                     const struct virtio_net_opts *opts);
 void virtio_net_fini(struct virtio_dev *dev);

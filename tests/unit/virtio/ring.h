@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fake_ram.h"
+#include "virtio/virtio.h"
 #include "virtio/virtqueue.h"
 
 #define RING_DATA  0x80000ull   /* ring 0's area; buffers go above 1 MiB */
@@ -82,7 +83,6 @@ static inline void ring_init(struct ring *r, struct guest_memory *mem, struct vi
 }
 
 /* ---- the driver side of virtio-mmio ---- */
-#ifdef BRUME_VIRTIO_VIRTIO_H
 static inline uint32_t mmio_rd(struct virtio_dev *d, unsigned off)
 {
     return (uint32_t)virtio_mmio_read(d, off, 4);
@@ -130,5 +130,4 @@ static inline void mmio_driver_ok(struct virtio_dev *d)
 {
     mmio_wr(d, 0x070, 1 | 2 | 4 | 8);
 }
-#endif
 #endif
