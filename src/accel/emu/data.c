@@ -2,6 +2,8 @@
  * CMOVcc, SETcc, XLAT, and the NOP forms. */
 #include "accel/emu/insn.h"
 
+void legacy_arpl(struct emu_cpu *c, const struct insn *i);
+
 static inline void no_lock(struct emu_cpu *c, const struct insn *i)
 {
     if (i->lock)
@@ -86,8 +88,10 @@ OP(op_movsx_Gv_E)
 /* MOVSXD Gv,Ed (63 in 64-bit mode); without REX.W it is a plain MOV */
 OP(op_movsxd_Gv_Ed)
 {
-    if (c->mode != MODE_LONG64)
-        emu_unimplemented(c, i);  /* ARPL */
+    if (c->mode != MODE_LONG64) {
+        legacy_arpl(c, i);
+        return;
+    }
     no_lock(c, i);
     unsigned src = i->osz == 2 ? 2 : 4;
     wr_G(c, i, i->osz, (uint64_t)sext(rd_E(c, i, src), src));

@@ -12,13 +12,13 @@
 static const emu_op_fn map_1byte[256] = {
     /* 00 */ ALU_ROW, op_push_Sw, op_pop_Sw, ALU_ROW, op_push_Sw, op_ud /* 0F escape */,
     /* 10 */ ALU_ROW, op_push_Sw, op_pop_Sw, ALU_ROW, op_push_Sw, op_pop_Sw,
-    /* 20 */ ALU_ROW, op_ud /* ES: prefix */, op_unimpl /* DAA */,
-             ALU_ROW, op_ud /* CS: prefix */, op_unimpl /* DAS */,
-    /* 30 */ ALU_ROW, op_ud /* SS: prefix */, op_unimpl /* AAA */,
-             ALU_ROW, op_ud /* DS: prefix */, op_unimpl /* AAS */,
+    /* 20 */ ALU_ROW, op_ud /* ES: prefix */, op_daa_das,
+             ALU_ROW, op_ud /* CS: prefix */, op_daa_das,
+    /* 30 */ ALU_ROW, op_ud /* SS: prefix */, op_aaa_aas,
+             ALU_ROW, op_ud /* DS: prefix */, op_aaa_aas,
     /* 40 */ X16(op_incdec_Zv),
     /* 50 */ X8(op_push_Zv), X8(op_pop_Zv),
-    /* 60 */ op_unimpl /* PUSHA */, op_unimpl /* POPA */, op_unimpl /* BOUND */, op_movsxd_Gv_Ed,
+    /* 60 */ op_pusha, op_popa, op_bound, op_movsxd_Gv_Ed,
              op_ud, op_ud, op_ud, op_ud, /* prefixes */
              op_push_I, op_imul_Gv_Ev_I, op_push_I, op_imul_Gv_Ev_I,
              op_string, op_string, op_string, op_string, /* INS/OUTS */
@@ -32,7 +32,7 @@ static const emu_op_fn map_1byte[256] = {
     /* B0 */ X8(op_mov_Zb_Ib), X8(op_mov_Zv_Iv),
     /* C0 */ op_grp2_E, op_grp2_E, op_ret, op_ret, op_load_far_ptr, op_load_far_ptr, op_mov_E_I, op_mov_E_I,
              op_enter, op_leave, op_retf, op_retf, op_int3, op_int_Ib, op_into, op_iret,
-    /* D0 */ op_grp2_E, op_grp2_E, op_grp2_E, op_grp2_E, op_unimpl /* AAM */, op_unimpl /* AAD */, op_ud, op_xlat,
+    /* D0 */ op_grp2_E, op_grp2_E, op_grp2_E, op_grp2_E, op_aam, op_aad, op_ud, op_xlat,
              X8(op_x87),
     /* E0 */ op_loop_Jb, op_loop_Jb, op_loop_Jb, op_loop_Jb, op_in_out, op_in_out, op_in_out, op_in_out,
              op_call_J, op_jmp_J, op_far_Ap, op_jmp_J, op_in_out, op_in_out, op_in_out, op_in_out,
