@@ -128,8 +128,10 @@ OP(op_xchg_Zv_rAX)
     unsigned n = (i->op & 7) | ((i->rex & 1) << 3);
     no_lock(c, i);
     if (n == 0) {
-        if (i->osz == 4 && c->mode == MODE_LONG64)
-            return;  /* 90 is NOP, not "xchg eax,eax" zeroing the top half */
+        /* 90 is NOP (not "xchg eax,eax" zeroing the top half). F3 90 is
+         * PAUSE: a spin-wait, so let the engine look at events now. */
+        if (i->rep == 0xf3)
+            c->exit = EMU_EXIT_KICK;
         return;
     }
     uint64_t a = c->r[GPR_RAX];

@@ -772,6 +772,19 @@ static void test_trap_flag(struct flat *f)
     CHECK_EQ(f->st.rip, FLAT_BASE + sizeof(code) - 1);
 }
 
+/* mov ecx, 3; L: pause; dec ecx; jnz L; int3 */
+static void test_pause_loop(struct flat *f)
+{
+    static const uint8_t code[] = { 0xb9, 0x03, 0x00, 0x00, 0x00, 0xf3, 0x90, 0xff, 0xc9, 0x75, 0xfa, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->st.regs[GPR_RCX], 0);
+    CHECK_EQ(f->res.insns, 1 + 3 * 3 + 1);
+}
+
 int main(void)
 {
     struct flat *f = calloc(1, sizeof(*f));
@@ -833,6 +846,7 @@ int main(void)
     test_ops16(f);
     test_addr32(f);
     test_trap_flag(f);
+    test_pause_loop(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);

@@ -107,3 +107,5 @@ T('addr32', 'mov rdi, 0x100408000; mov dword ptr [edi], 0x55; mov eax, [edi]; in
   END + 'CHECK_EQ(f->st.regs[GPR_RAX], 0x55);\nCHECK_EQ(f->mem[0x8000], 0x55);')
 T('trap_flag', 'pushfq; or qword ptr [rsp], 0x100; popfq; nop; nop', '',
   'CHECK_EQ(f->res.vector, 1);\n/* the trap comes after the instruction following POPF */\nCHECK_EQ(f->st.rip, FLAT_BASE + sizeof(code) - 1);')
+T('pause_loop', 'mov ecx, 3; L: pause; dec ecx; jnz L; int3', '',
+  END + 'CHECK_EQ(f->st.regs[GPR_RCX], 0);\nCHECK_EQ(f->res.insns, 1 + 3 * 3 + 1);')
