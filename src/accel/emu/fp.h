@@ -69,6 +69,12 @@ static inline unsigned x87_top(const struct cpu_fxsave *fx)
     return (fx->fsw >> FSW_TOP_SHIFT) & 7;
 }
 
+/* FCW as the hardware keeps it: bits 6 reads as one, 13-15 as zero. */
+static inline uint16_t x87_fcw_norm(uint16_t v)
+{
+    return (uint16_t)((v & 0x1f3fu) | 0x40u);
+}
+
 /* True when a waiting x87 instruction must raise #MF first. ES (and B)
  * are kept equal to "an exception flag is set whose mask bit in FCW is
  * clear" by every path that loads FSW or FCW (x87_fix_es). */

@@ -54,6 +54,7 @@ bool fxsave_image_valid(const uint8_t in[512])
 void fxsave_load(struct cpu_fxsave *fx, const uint8_t in[512], bool rex_w, unsigned xmm_regs)
 {
     memcpy(&fx->fcw, in + 0, 2);
+    fx->fcw = x87_fcw_norm(fx->fcw);
     memcpy(&fx->fsw, in + 2, 2);
     fx->ftw = in[4];
     memcpy(&fx->fop, in + 6, 2);

@@ -107,9 +107,10 @@ void x87_env_store(const struct cpu_fxsave *fx, uint8_t *out, bool opsize16)
 
 void x87_env_load(struct cpu_fxsave *fx, const uint8_t *in, bool opsize16)
 {
-    fx->fcw = get16(in + 0);
-    fx->fsw = get16(in + 2);
-    fx->ftw = x87_abridge_tag(get16(in + 4));
+    unsigned step = opsize16 ? 2 : 4;  /* 16-bit fields, or in dwords */
+    fx->fcw = x87_fcw_norm(get16(in + 0));
+    fx->fsw = get16(in + step);
+    fx->ftw = x87_abridge_tag(get16(in + 2 * step));
     if (opsize16) {
         fx->fip = get16(in + 6);
         fx->fdp = get16(in + 10);
