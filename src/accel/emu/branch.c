@@ -3,18 +3,13 @@
  * non-canonical target raises #GP(0) at the branch. */
 #include "accel/emu/insn.h"
 
-static inline bool canonical(uint64_t a)
-{
-    return (uint64_t)(((int64_t)a << 16) >> 16) == a;
-}
-
 void emu_jump(struct emu_cpu *c, uint64_t target, unsigned osz)
 {
     if (osz == 2)
         target &= 0xffff;
     else if (osz == 4)
         target &= 0xffffffff;
-    if (c->mode == MODE_LONG64 && !canonical(target))
+    if (c->mode == MODE_LONG64 && !emu_canonical(target))
         emu_raise_err(c, EXC_GP, 0);
     c->next_rip = target;
 }

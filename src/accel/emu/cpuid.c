@@ -36,8 +36,12 @@
                      F_CMOV | F_PAT | F_CLFSH | CPUID_1_EDX_FPU_SSE)
 #define CPUID_1_ECX (F_CX16 | F_POPCNT | CPUID_1_ECX_SSE)
 
-/* Leaf 7 EBX: ERMS (REP MOVSB/STOSB are exact, the bit is a hint) */
+/* Leaf 7 EBX: ERMS (REP MOVSB/STOSB are exact, the bit is a hint).
+ * Leaf 7 EDX: ARCH_CAPABILITIES (MSR 0x10A says which speculative-execution
+ * flaws this CPU does not have: none of them, it does not speculate), so
+ * Linux needs neither page-table isolation nor VERW buffer clearing. */
 #define CPUID_7_EBX (1u << 9)
+#define CPUID_7_EDX (1u << 29)
 
 /* 0x80000001 */
 #define CPUID_81_ECX (1u << 0)  /* LAHF/SAHF in 64-bit mode */
@@ -75,8 +79,10 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         out[0] = 1u << 2;  /* ARAT: the APIC timer keeps running in deep C-states */
         break;
     case 7:
-        if (sub == 0)
+        if (sub == 0) {
             out[1] = CPUID_7_EBX;
+            out[3] = CPUID_7_EDX;
+        }
         break;
     case 0x15:
         out[0] = 1;  /* TSC = crystal * EBX / EAX */

@@ -42,7 +42,7 @@ static const emu_op_fn map_1byte[256] = {
 
 /* Two-byte map. op_sse: the opcode belongs to the SSE/MMX plug-in table. */
 static const emu_op_fn map_0f[256] = {
-    /* 00 */ op_grp6, op_grp7, op_unimpl /* LAR */, op_unimpl /* LSL */, op_ud, op_syscall, op_clts, op_sysret,
+    /* 00 */ op_grp6, op_grp7, op_lar_lsl, op_lar_lsl, op_ud, op_syscall, op_clts, op_sysret,
              op_invd_wbinvd, op_invd_wbinvd, op_ud, op_ud /* UD2 */, op_ud, op_nop_Ev /* PREFETCHW */, op_ud, op_ud,
     /* 10 */ X8(op_sse),
              op_nop_Ev /* PREFETCHh */, op_nop_Ev, op_nop_Ev, op_nop_Ev, op_nop_Ev, op_nop_Ev, op_nop_Ev, op_nop_Ev /* NOP Ev */,

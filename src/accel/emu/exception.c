@@ -36,6 +36,7 @@ _Noreturn void emu_raise(struct emu_cpu *c, int vector)
     longjmp(*c->jb, 1);
 }
 
+/* c->next_rip must be the address after the instruction. */
 _Noreturn void emu_raise_soft(struct emu_cpu *c, int vector)
 {
     c->exc_vector = vector;
@@ -45,17 +46,12 @@ _Noreturn void emu_raise_soft(struct emu_cpu *c, int vector)
     longjmp(*c->jb, 1);
 }
 
-static inline bool canonical(uint64_t a)
-{
-    return (uint64_t)(((int64_t)a << 16) >> 16) == a;
-}
-
 /* Writes a qword on the new stack during delivery (supervisor access when
  * the handler runs at CPL 0..2). */
 static void push_sys(struct emu_cpu *c, uint64_t *sp, uint64_t v, bool user)
 {
     *sp -= 8;
-    if (!canonical(*sp))
+    if (!emu_canonical(*sp))
         emu_raise_err(c, EXC_SS, 0);
     if (user)
         emu_write_slow(c, *sp, 8, v, true);
@@ -111,7 +107,7 @@ static void deliver_long(struct emu_cpu *c, int vec, bool has_err, uint32_t err,
     push_sys(c, &sp, old_rsp, user);
     push_sys(c, &sp, flags, user);
     push_sys(c, &sp, c->seg[SEG_CS].selector, user);
-    push_sys(c, &sp, c->rip, user);
+    push_sys(c, &sp, soft ? c->next_rip : c->rip, user);
     if (has_err)
         push_sys(c, &sp, err, user);
 
@@ -134,14 +130,14 @@ static void deliver_long(struct emu_cpu *c, int vec, bool has_err, uint32_t err,
     emu_update_mode(c);
 }
 
-static void deliver_real(struct emu_cpu *c, int vec)
+static void deliver_real(struct emu_cpu *c, int vec, bool soft)
 {
     if ((uint64_t)vec * 4 + 3 > c->idt.limit)
         emu_raise_err(c, EXC_GP, 0);
     uint32_t v = (uint32_t)emu_read_sys(c, c->idt.base + (uint64_t)vec * 4, 4);
     emu_push(c, 2, c->rflags);
     emu_push(c, 2, c->seg[SEG_CS].selector);
-    emu_push(c, 2, c->rip);
+    emu_push(c, 2, soft ? c->next_rip : c->rip);
     c->rflags &= ~(RFLAGS_IF | RFLAGS_TF | RFLAGS_AC);
     emu_load_seg_real(c, SEG_CS, (uint16_t)(v >> 16));
     c->rip = v & 0xffff;
@@ -188,7 +184,7 @@ static void deliver_event(struct emu_cpu *c, int vec, bool has_err, uint32_t err
     }
     c->delivering = v;
     if (c->mode == MODE_REAL)
-        deliver_real(c, v);
+        deliver_real(c, v, sf);
     else if (c->msr.efer & EFER_LMA)
         deliver_long(c, v, he, e, sf, ex);
     else

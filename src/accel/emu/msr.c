@@ -4,6 +4,13 @@
 #include "vm/machine.h"
 
 #define MSR_IA32_UCODE_REV   0x8b
+#define MSR_ARCH_CAPABILITIES 0x10a
+/* RDCL_NO, SSB_NO, MDS_NO, PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO,
+ * PSDP_NO, BHI_NO, PBRSB_NO, GDS_NO, RFDS_NO: an interpreter leaks nothing
+ * through speculation. */
+#define ARCH_CAP_VALUE ((1ull << 0) | (1ull << 4) | (1ull << 5) | (1ull << 6) | (1ull << 8) | \
+                        (1ull << 13) | (1ull << 14) | (1ull << 15) | (1ull << 20) | (1ull << 24) | \
+                        (1ull << 26) | (1ull << 27))
 #define MSR_MTRR_CAP         0xfe
 #define MSR_MCG_CAP          0x179
 #define MSR_MCG_STATUS       0x17a
@@ -19,11 +26,6 @@ uint64_t emu_rdtsc(struct emu_cpu *c)
     uint64_t ns = c->host->clock_ns(c);
     uint64_t t = (uint64_t)((unsigned __int128)ns * MACHINE_CRYSTAL_HZ / 1000000000u);
     return t + (uint64_t)c->tsc_offset;
-}
-
-static inline bool canonical(uint64_t a)
-{
-    return (uint64_t)(((int64_t)a << 16) >> 16) == a;
 }
 
 static bool pat_valid(uint64_t v)
@@ -69,6 +71,7 @@ bool emu_rdmsr(struct emu_cpu *c, uint32_t msr, uint64_t *v)
     case MSR_IA32_TSC: *v = emu_rdtsc(c); return true;
     case MSR_IA32_APIC_BASE: *v = c->msr.apic_base; return true;
     case MSR_IA32_UCODE_REV: *v = 0x100000000ull; return true;
+    case MSR_ARCH_CAPABILITIES: *v = ARCH_CAP_VALUE; return true;
     case MSR_MTRR_CAP: *v = 0x508; return true;  /* 8 variable ranges, fixed ranges, WC */
     case MSR_IA32_SYSENTER_CS: *v = c->msr.sysenter_cs; return true;
     case MSR_IA32_SYSENTER_ESP: *v = c->msr.sysenter_esp; return true;
@@ -132,10 +135,10 @@ bool emu_wrmsr(struct emu_cpu *c, uint32_t msr, uint64_t v)
     case MSR_IA32_UCODE_REV: return true;  /* Linux writes 0 before reading the revision */
     case MSR_IA32_SYSENTER_CS: c->msr.sysenter_cs = v & 0xffff; return true;
     case MSR_IA32_SYSENTER_ESP:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->msr.sysenter_esp = v; return true;
     case MSR_IA32_SYSENTER_EIP:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->msr.sysenter_eip = v; return true;
     case MSR_MCG_STATUS: return v == 0;
     case MSR_IA32_MISC_ENABLE:
@@ -163,20 +166,20 @@ bool emu_wrmsr(struct emu_cpu *c, uint32_t msr, uint64_t v)
     }
     case MSR_STAR: c->msr.star = v; return true;
     case MSR_LSTAR:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->msr.lstar = v; return true;
     case MSR_CSTAR:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->msr.cstar = v; return true;
     case MSR_SFMASK: c->msr.sfmask = v & 0xffffffffull; return true;
     case MSR_FS_BASE:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->seg[SEG_FS].base = v; return true;
     case MSR_GS_BASE:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->seg[SEG_GS].base = v; return true;
     case MSR_KERNEL_GS_BASE:
-        if (!canonical(v)) return false;
+        if (!emu_canonical(v)) return false;
         c->msr.kernel_gs_base = v; return true;
     case MSR_TSC_AUX:
         if (v >> 32) return false;

@@ -45,6 +45,7 @@ OP(op_iret);
 OP(op_jcc_J);
 OP(op_jmp_J);
 OP(op_lahf);
+OP(op_lar_lsl);
 OP(op_lea_Gv_M);
 OP(op_leave);
 OP(op_load_far_ptr);

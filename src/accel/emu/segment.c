@@ -6,17 +6,12 @@
  * trampolines run there, and they use flat 4 GiB segments). */
 #include "accel/emu/insn.h"
 
-static inline bool canonical(uint64_t a)
-{
-    return (uint64_t)(((int64_t)a << 16) >> 16) == a;
-}
-
 uint64_t emu_linear(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
     (void)size;
     if (c->mode == MODE_LONG64) {
         uint64_t lin = seg >= SEG_FS ? off + c->seg[seg].base : off;
-        if (!canonical(lin))
+        if (!emu_canonical(lin))
             emu_raise_err(c, seg == SEG_SS ? EXC_SS : EXC_GP, 0);
         return lin;
     }
@@ -187,4 +182,87 @@ OP(op_load_far_ptr)
     uint16_t sel = (uint16_t)seg_read(c, i->ea_seg, (ea + i->osz) & mask_of(i->asz), 2);
     emu_load_seg(c, seg, sel);
     wr_G(c, i, i->osz, off);
+}
+
+/* The descriptor of sel for LAR/LSL/VERR/VERW, which report an unusable
+ * selector in ZF instead of faulting. Returns false when sel is null or
+ * outside its table. */
+static bool probe_desc(struct emu_cpu *c, uint16_t sel, uint64_t *d)
+{
+    if ((sel & ~3u) == 0)
+        return false;
+    uint64_t base, limit;
+    if (sel & 4) {
+        if (c->ldtr.unusable)
+            return false;
+        base = c->ldtr.base;
+        limit = c->ldtr.limit;
+    } else {
+        base = c->gdt.base;
+        limit = c->gdt.limit;
+    }
+    if ((uint64_t)(sel & ~7u) + 7 > limit)
+        return false;
+    *d = emu_read_sys(c, base + (sel & ~7u), 8);
+    return true;
+}
+
+/* Privilege rule shared by the four: DPL >= max(CPL, RPL) unless the
+ * segment is conforming code. */
+static bool desc_visible(const struct emu_cpu *c, uint64_t d, uint16_t sel)
+{
+    unsigned dpl = (d >> 45) & 3, type = (d >> 40) & 0xf;
+    bool s = (d >> 44) & 1;
+    if (s && (type & 0xc) == 0xc)
+        return true;
+    unsigned need = c->cpl > (sel & 3u) ? c->cpl : (sel & 3u);
+    return dpl >= need;
+}
+
+/* LAR Gv,Ew (0F 02), LSL Gv,Ew (0F 03) */
+OP(op_lar_lsl)
+{
+    if (c->mode == MODE_REAL)
+        emu_raise(c, EXC_UD);
+    uint16_t sel = (uint16_t)rd_E(c, i, 2);
+    uint64_t d;
+    bool ok = probe_desc(c, sel, &d) && desc_visible(c, d, sel);
+    if (ok && !((d >> 44) & 1)) {
+        unsigned type = (d >> 40) & 0xf;
+        bool lm = c->msr.efer & EFER_LMA;
+        if (i->op == 0x02)  /* LAR: LDT, TSS, call gate */
+            ok = lm ? (type == 2 || type == 9 || type == 0xb || type == 0xc)
+                    : (type == 1 || type == 2 || type == 3 || type == 4 || type == 5 || type == 9 || type == 0xb || type == 0xc);
+        else                /* LSL: LDT, TSS */
+            ok = lm ? (type == 2 || type == 9 || type == 0xb)
+                    : (type == 1 || type == 2 || type == 3 || type == 9 || type == 0xb);
+    }
+    if (!ok) {
+        c->rflags &= ~RFLAGS_ZF;
+        return;
+    }
+    c->rflags |= RFLAGS_ZF;
+    uint64_t v;
+    if (i->op == 0x02) {
+        v = (d >> 32) & 0x00f0ff00;
+    } else {
+        struct cpu_segment s;
+        emu_desc_to_seg(d, sel, &s);
+        v = s.limit;
+    }
+    wr_G(c, i, i->osz, v);
+}
+
+/* Group 6 /4 VERR, /5 VERW */
+void seg_verr_verw(struct emu_cpu *c, const struct insn *i)
+{
+    uint16_t sel = (uint16_t)rd_E(c, i, 2);
+    uint64_t d;
+    bool ok = probe_desc(c, sel, &d) && ((d >> 44) & 1) && desc_visible(c, d, sel);
+    if (ok) {
+        unsigned type = (d >> 40) & 0xf;
+        bool code = type & 8;
+        ok = i->nnn == 4 ? (!code || (type & 2)) : (!code && (type & 2));
+    }
+    c->rflags = (c->rflags & ~RFLAGS_ZF) | (ok ? RFLAGS_ZF : 0);
 }

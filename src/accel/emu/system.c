@@ -6,11 +6,7 @@
 
 void emu_write_flags(struct emu_cpu *c, uint64_t v, unsigned size, bool iret);
 void alu_cmpxchg8b16b(struct emu_cpu *c, const struct insn *i);
-
-static inline bool canonical(uint64_t a)
-{
-    return (uint64_t)(((int64_t)a << 16) >> 16) == a;
-}
+void seg_verr_verw(struct emu_cpu *c, const struct insn *i);
 
 static inline void need_cpl0(struct emu_cpu *c)
 {
@@ -97,11 +93,11 @@ OP(op_fwait)
         emu_raise(c, EXC_NM);
 }
 
-/* INT3 (CC) */
+/* INT3 (CC). Software interrupts push the address of the next
+ * instruction; a fault during their delivery points at the INT itself. */
 OP(op_int3)
 {
     (void)i;
-    c->rip = c->next_rip;
     c->insns++;
     emu_raise_soft(c, EXC_BP);
 }
@@ -109,7 +105,6 @@ OP(op_int3)
 /* INT Ib (CD) */
 OP(op_int_Ib)
 {
-    c->rip = c->next_rip;
     c->insns++;
     emu_raise_soft(c, (int)(i->imm & 0xff));
 }
@@ -119,7 +114,6 @@ OP(op_into)
 {
     (void)i;
     if (c->rflags & RFLAGS_OF) {
-        c->rip = c->next_rip;
         c->insns++;
         emu_raise_soft(c, EXC_OF);
     }
@@ -190,7 +184,7 @@ OP(op_iret)
         }
     }
     uint64_t target = ip & mask_of(c->mode == MODE_LONG64 ? 8 : osz);
-    if (c->mode == MODE_LONG64 && !canonical(target))
+    if (c->mode == MODE_LONG64 && !emu_canonical(target))
         emu_raise_err(c, EXC_GP, 0);
     c->jb = outer;
 
@@ -262,7 +256,7 @@ OP(op_sysret)
     need_cpl0(c);
     uint16_t base = (uint16_t)(c->msr.star >> 48);
     bool to64 = i->osz == 8;
-    if (to64 && !canonical(c->r[GPR_RCX]))
+    if (to64 && !emu_canonical(c->r[GPR_RCX]))
         emu_raise_err(c, EXC_GP, 0);
     if (to64)
         flat_seg(&c->seg[SEG_CS], (uint16_t)((base + 16) | 3), 0xb, 3, true);
@@ -532,7 +526,8 @@ OP(op_grp6)
         load_tr(c, (uint16_t)rd_E(c, i, 2));
         break;
     case 4: case 5:
-        emu_unimplemented(c, i);
+        seg_verr_verw(c, i);
+        break;
     default:
         emu_raise(c, EXC_UD);
     }
@@ -557,7 +552,7 @@ static void load_dtable(struct emu_cpu *c, const struct insn *i, struct cpu_dtab
     uint64_t base = seg_read(c, i->ea_seg, (ea + 2) & mask_of(i->asz), bsz);
     if (bsz == 4 && i->osz == 2)
         base &= 0xffffff;
-    if (c->mode == MODE_LONG64 && !canonical(base))
+    if (c->mode == MODE_LONG64 && !emu_canonical(base))
         emu_raise_err(c, EXC_GP, 0);
     t->limit = limit;
     t->base = base;
