@@ -240,12 +240,13 @@ static void check_tables(int ncpus, uint32_t mask)
     CHECK(f->iapc_boot_arch & IAPC_8042);
     CHECK(f->iapc_boot_arch & IAPC_NO_VGA);
     CHECK_EQ(f->dsdt, f->x_dsdt);
-    CHECK_EQ(f->firmware_ctrl, f->x_firmware_ctrl);
+    CHECK_EQ(f->x_firmware_ctrl, 0);
 
-    const struct acpi_facs *facs = (const void *)ptr(&mem, f->x_firmware_ctrl, 64);
+    const struct acpi_facs *facs = (const void *)ptr(&mem, f->firmware_ctrl, 64);
     CHECK(memcmp(facs->signature, "FACS", 4) == 0);
     CHECK_EQ(facs->length, 64);
-    CHECK_EQ(f->x_firmware_ctrl % 64, 0);
+    CHECK_EQ(f->firmware_ctrl % 64, 0);
+    CHECK(f->firmware_ctrl >= BOOT_BIOS_START && f->firmware_ctrl < BOOT_BIOS_END);
 
     const struct acpi_header *d = table_at(&mem, f->x_dsdt, "DSDT");
     if (d)
