@@ -52,9 +52,11 @@ static void kvm_vcpu_kick(struct vcpu *cpu)
 
 static int set_cpuid(struct vcpu *cpu, struct kvm_vm_data *k, struct kvm_vcpu_data *v)
 {
+    /* vm->ncpus may still be counting up while vCPUs are created */
+    int ncpus = cpu->vm->config.ncpus > cpu->vm->ncpus ? cpu->vm->config.ncpus : cpu->vm->ncpus;
     struct kvm_cpuid_ctx ctx = {
         .apic_id = (unsigned)cpu->index,
-        .ncpus = (unsigned)(cpu->vm->ncpus > 0 ? cpu->vm->ncpus : 1),
+        .ncpus = (unsigned)(ncpus > 0 ? ncpus : 1),
         .tsc_khz = 0,
     };
     int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
