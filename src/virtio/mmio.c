@@ -160,10 +160,8 @@ void virtio_mmio_write(void *opaque, uint64_t offset, unsigned size, uint64_t va
     pthread_mutex_lock(&dev->lock);
     if (offset >= REG_CONFIG) {
         uint64_t off = offset - REG_CONFIG;
-        if (off + size <= dev->config_len && dev->ops->config_write) {
-            memcpy(dev->config + off, &value, size);
-            dev->ops->config_write(dev, (unsigned)off, size);
-        }
+        if (off + size <= dev->config_len && dev->ops->config_write)
+            dev->ops->config_write(dev, (unsigned)off, size, value);
         goto out;
     }
     if (size != 4 || (offset & 3))

@@ -17,7 +17,13 @@ int virtio_dev_init(struct virtio_dev *dev, const char *name, int nqueues, uint1
 {
     if (nqueues < 1 || nqueues > VIRTIO_MAX_QUEUES || max_size == 0 || (max_size & (max_size - 1)))
         return err_set(-EINVAL, "%s: bad queue layout", name);
-    int rc = pthread_mutex_init(&dev->lock, NULL);
+    /* Recursive: a back-end may complete a request inline, from inside
+     * the queue handler that submitted it. */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    int rc = pthread_mutex_init(&dev->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
     if (rc)
         return err_set(-rc, "%s: %s", name, strerror(rc));
     dev->name = name;
@@ -29,6 +35,14 @@ int virtio_dev_init(struct virtio_dev *dev, const char *name, int nqueues, uint1
         dev->queues[i].eventfd = -1;
         dev->queues[i].dev = dev;
         dev->queues[i].index = i;
+    }
+    if (dev->loop) {
+        struct io_loop *loop = dev->loop;
+        int rc2 = virtio_dev_attach_loop(dev, loop);
+        if (rc2 < 0) {
+            virtio_dev_destroy(dev);
+            return rc2;
+        }
     }
     return 0;
 }

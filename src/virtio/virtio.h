@@ -6,7 +6,7 @@
  * device types through struct virtio_dev_ops.
  *
  * Threading (one lock per device):
- *   - dev->lock protects every field of struct virtio_dev and the device
+ *   - dev->lock (recursive) protects every field of struct virtio_dev and the device
  *     type's own state.
  *   - MMIO register accesses come from vCPU threads and take the lock. A
  *     write to QueueNotify does no device work there: it signals the
@@ -60,9 +60,10 @@ struct io_loop;
 struct virtio_dev_ops {
     /* The driver added buffers to queue q (loop thread, lock held). */
     void (*queue_notify)(struct virtio_dev *dev, int q);
-    /* The driver wrote the config space (vCPU thread, lock held); the
-     * bytes are already in dev->config. May be NULL. */
-    void (*config_write)(struct virtio_dev *dev, unsigned offset, unsigned size);
+    /* The driver wrote size bytes of value at offset of the config space
+     * (vCPU thread, lock held; offset+size <= config_len). The device
+     * stores what it allows. NULL: the config space is read-only. */
+    void (*config_write)(struct virtio_dev *dev, unsigned offset, unsigned size, uint64_t value);
     /* The driver set DRIVER_OK (lock held). May be NULL. */
     void (*driver_ok)(struct virtio_dev *dev);
     /* The driver reset the device; queues are already reset (lock held).
@@ -110,8 +111,10 @@ struct virtio_dev {
     bool broken_logged;                /* NEEDS_RESET announced on stderr */
 };
 
-/* Prepares dev (zeroed by the caller, with device_id, host_features,
- * config_len, ops and priv set) with nqueues queues of max_size entries.
+/* Prepares dev with nqueues queues of max_size entries. The machine sets
+ * mem, loop (may be NULL), irq_fn/irq_opaque/gsi in a zeroed dev; the device
+ * type sets device_id, host_features, config_len, ops and priv, then calls
+ * this. With a loop, the queue eventfds are created and watched here.
  * Returns 0 or -errno. */
 int virtio_dev_init(struct virtio_dev *dev, const char *name, int nqueues, uint16_t max_size);
 void virtio_dev_destroy(struct virtio_dev *dev);

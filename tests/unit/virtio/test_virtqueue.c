@@ -238,7 +238,7 @@ static void test_too_many(void)
 static void test_map(void)
 {
     ring_init(&r, &mem, &q, 8);
-    q.desc_gpa = RING_DESC + 8;
+    q.desc_gpa = r.desc + 8;
     CHECK_EQ(virtq_map(&q, &mem), -EINVAL);
     CHECK(q.broken && strstr(q.reason, "misaligned"));
 
@@ -258,7 +258,7 @@ static void test_event_idx(void)
     setup(8, false, true);
     ring_set_desc(&r, 0, RING_DATA, 4, 0, 0);
     uint16_t *used_event = &ring_avail(&r)[2 + 8];
-    uint16_t *avail_event = (uint16_t *)fake_ram_ptr(&mem, RING_USED + 4 + 8 * 8);
+    uint16_t *avail_event = (uint16_t *)fake_ram_ptr(&mem, r.used + 4 + 8 * 8);
     for (int i = 0; i < 4; i++)
         ring_add(&r, 0);
     CHECK_EQ(virtq_pop(&q, e), 1);

@@ -1,0 +1,285 @@
+/* Test helper for the image interop and crash tests; drives the block layer
+ * the way a guest would.
+ *
+ *   blktool random IMG REF SEED COUNT   random writes, zeroes and discards to
+ *                                        IMG, mirrored into the raw file REF
+ *   blktool crash IMG LOG SEED          writes generation-stamped 4 KiB blocks
+ *                                        forever, logging each operation to LOG
+ *                                        before it starts and "F" after flushes
+ *   blktool verify IMG LOG              checks IMG against LOG after a kill -9:
+ *                                        flushed blocks must hold their last
+ *                                        flushed content or a later one; then
+ *                                        rewrites LOG as the observed baseline
+ *   blktool hold IMG SECONDS            opens IMG for writing and sleeps */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "block/block.h"
+#include "util/log.h"
+
+#define BLK 4096u
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static struct block_dev *open_img(const char *path, bool ro)
+{
+    struct block_open_opts o = { .read_only = ro };
+    struct block_dev *bd;
+    int r = block_open(path, &o, &bd);
+    if (r) {
+        fprintf(stderr, "blktool: %s\n", err_get());
+        exit(1);
+    }
+    return bd;
+}
+
+static uint64_t disk_size(struct block_dev *bd)
+{
+    struct block_info i;
+    block_get_info(bd, &i);
+    return i.virtual_size;
+}
+
+static int cmd_random(const char *img, const char *ref, uint64_t seed, int count)
+{
+    struct block_dev *bd = open_img(img, false);
+    int rf = open(ref, O_RDWR);
+    if (rf < 0) {
+        perror(ref);
+        return 1;
+    }
+    uint64_t size = disk_size(bd);
+    rng_state = seed * 2654435761u + 1;
+    char *buf = malloc(1 << 20), *z = calloc(1, 1 << 20);
+    for (int i = 0; i < count; i++) {
+        uint64_t kind = rnd() % 10;
+        uint64_t len = kind < 5 ? 1 + rnd() % 70000 : (1 + rnd() % 16) * 65536;   /* unaligned and whole clusters */
+        if (rnd() % 4 == 0)
+            len = 512 * (1 + rnd() % 256);
+        if (len > size)
+            len = size;
+        uint64_t off = rnd() % (size - len + 1);
+        if (kind >= 5 && kind < 8)
+            off &= ~65535ull;
+        if (off + len > size)
+            len = size - off;
+        int r = 0;
+        if (kind < 8) {
+            for (uint64_t j = 0; j < len; j++)
+                buf[j] = (char)(rnd() >> 24 | 1);
+            struct iovec v[2] = { { buf, len / 3 }, { buf + len / 3, len - len / 3 } };
+            r = block_pwritev(bd, v, 2, off);
+            if (!r && pwrite(rf, buf, len, (off_t)off) != (ssize_t)len)
+                r = -EIO;
+        } else if (kind == 8) {
+            r = block_write_zeroes(bd, off, len, rnd() & 1);
+            if (!r && pwrite(rf, z, len, (off_t)off) != (ssize_t)len)
+                r = -EIO;
+        } else {
+            /* discard whole clusters: brume guarantees zeroes there without a backing file */
+            uint64_t a = (off + 65535) & ~65535ull, b = (off + len) & ~65535ull;
+            if (b > a) {
+                r = block_discard(bd, a, b - a);
+                if (!r && pwrite(rf, z, b - a, (off_t)a) != (ssize_t)(b - a))
+                    r = -EIO;
+            }
+        }
+        if (r) {
+            fprintf(stderr, "blktool: op %d failed: %s (%s)\n", i, strerror(-r), err_get());
+            return 1;
+        }
+        if (rnd() % 16 == 0)
+            block_flush(bd);
+    }
+    block_close(bd);
+    close(rf);
+    free(buf);
+    free(z);
+    return 0;
+}
+
+/* A stamped block: every 8-byte word is (block << 32 | gen) ^ word index. */
+static void stamp(uint64_t *p, uint64_t blk, uint64_t gen)
+{
+    for (unsigned i = 0; i < BLK / 8; i++)
+        p[i] = ((blk << 32) | gen) ^ ((uint64_t)i * 0x9e3779b97f4a7c15ull);
+}
+
+/* Returns the generation stamped in p, 0 for zeroes, -1 if torn/foreign. */
+static int64_t read_stamp(const uint64_t *p, uint64_t blk)
+{
+    bool zero = true;
+    for (unsigned i = 0; i < BLK / 8 && zero; i++)
+        zero = p[i] == 0;
+    if (zero)
+        return 0;
+    uint64_t w0 = p[0];
+    if (w0 >> 32 != blk)
+        return -1;
+    uint64_t tmp[BLK / 8];
+    stamp(tmp, blk, w0 & 0xffffffff);
+    return memcmp(tmp, p, BLK) ? -1 : (int64_t)(w0 & 0xffffffff);
+}
+
+static int cmd_crash(const char *img, const char *log, uint64_t seed)
+{
+    struct block_dev *bd = open_img(img, false);
+    uint64_t nblk = disk_size(bd) / BLK;
+    FILE *lf = fopen(log, "a");
+    if (!lf)
+        return 1;
+    setvbuf(lf, NULL, _IONBF, 0);   /* each line reaches the kernel before the operation */
+    rng_state = seed * 2654435761u + 7;
+    uint64_t *buf = malloc(16 * BLK);
+    uint64_t gen = ((uint64_t)time(NULL) & 0xffff) << 12 | (seed & 0xfff);
+    for (uint64_t i = 0;; i++) {
+        uint64_t b = rnd() % nblk, n = 1 + rnd() % 16, k = rnd() % 12;
+        if (b + n > nblk)
+            n = nblk - b;
+        gen = (gen + 1) & 0x7fffffff;
+        if (gen == 0)
+            gen = 1;
+        int r;
+        if (k < 10) {
+            fprintf(lf, "W %llu %llu %llu\n", (unsigned long long)b, (unsigned long long)n, (unsigned long long)gen);
+            for (uint64_t j = 0; j < n; j++)
+                stamp(buf + j * BLK / 8, b + j, gen);
+            struct iovec v = { buf, n * BLK };
+            r = block_pwritev(bd, &v, 1, b * BLK);
+        } else {
+            fprintf(lf, "%c %llu %llu\n", k == 10 ? 'Z' : 'D', (unsigned long long)b, (unsigned long long)n);
+            r = k == 10 ? block_write_zeroes(bd, b * BLK, n * BLK, rnd() & 1) : block_discard(bd, b * BLK, n * BLK);
+        }
+        if (r) {
+            fprintf(stderr, "blktool: write failed: %s\n", err_get());
+            return 1;
+        }
+        if (rnd() % 8 == 0) {
+            if (block_flush(bd))
+                return 1;
+            fprintf(lf, "F\n");
+        }
+    }
+}
+
+/* Per block: the content at the last flush (val, or zeroes too when a
+ * discard may have dropped it) and the values later operations may have
+ * left. */
+struct bstate {
+    int64_t val;
+    bool or_zero;
+    int64_t *pending;
+    int npending;
+};
+
+static int cmd_verify(const char *img, const char *log)
+{
+    struct block_dev *bd = open_img(img, true);
+    uint64_t nblk = disk_size(bd) / BLK;
+    struct bstate *st = calloc(nblk, sizeof(*st));
+    FILE *lf = fopen(log, "r");
+    char line[256];
+    long last_f = -1, ln = 0;
+    while (lf && fgets(line, sizeof(line), lf)) {
+        if (line[0] == 'F')
+            last_f = ln;
+        ln++;
+    }
+    if (lf)
+        rewind(lf);
+    ln = 0;
+    while (lf && fgets(line, sizeof(line), lf)) {
+        unsigned long long b, n, g = 0;
+        bool after = ln > last_f;
+        ln++;
+        char op = line[0];
+        if (op == 'W' && sscanf(line + 2, "%llu %llu %llu", &b, &n, &g) == 3) {
+        } else if ((op == 'Z' || op == 'D') && sscanf(line + 2, "%llu %llu", &b, &n) == 2) {
+        } else if (op == 'S' && sscanf(line + 2, "%llu %llu", &b, &g) == 2) {
+            n = 1;
+        } else {
+            continue;
+        }
+        for (uint64_t j = b; j < b + n && j < nblk; j++) {
+            if (!after) {
+                if (op == 'D')
+                    st[j].or_zero = true;
+                else {
+                    st[j].val = op == 'Z' ? 0 : (int64_t)g;
+                    st[j].or_zero = false;
+                }
+            } else {
+                st[j].pending = realloc(st[j].pending, sizeof(int64_t) * (size_t)(st[j].npending + 1));
+                st[j].pending[st[j].npending++] = op == 'W' ? (int64_t)g : 0;
+            }
+        }
+    }
+    if (lf)
+        fclose(lf);
+    uint64_t *buf = malloc(BLK);
+    int bad = 0;
+    FILE *out = fopen(log, "w");
+    for (uint64_t j = 0; j < nblk; j++) {
+        struct iovec v = { buf, BLK };
+        if (block_preadv(bd, &v, 1, j * BLK)) {
+            fprintf(stderr, "verify: read error: %s\n", err_get());
+            return 1;
+        }
+        int64_t got = read_stamp(buf, j);
+        bool ok = got >= 0 && (got == st[j].val || (got == 0 && st[j].or_zero));
+        for (int k = 0; got >= 0 && k < st[j].npending; k++)
+            if (st[j].pending[k] == got)
+                ok = true;
+        if (!ok) {
+            if (bad < 10)
+                fprintf(stderr, "verify: block %llu holds %lld, flushed %lld, %d pending\n", (unsigned long long)j,
+                        (long long)got, (long long)st[j].val, st[j].npending);
+            bad++;
+        }
+        if (out && got > 0)
+            fprintf(out, "S %llu %lld\n", (unsigned long long)j, (long long)got);
+        free(st[j].pending);
+    }
+    if (out) {
+        fprintf(out, "F\n");
+        fclose(out);
+    }
+    free(st);
+    free(buf);
+    block_close(bd);
+    if (bad)
+        fprintf(stderr, "verify: %d blocks lost flushed data or are torn\n", bad);
+    return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 6 && !strcmp(argv[1], "random"))
+        return cmd_random(argv[2], argv[3], strtoull(argv[4], NULL, 0), atoi(argv[5]));
+    if (argc >= 5 && !strcmp(argv[1], "crash"))
+        return cmd_crash(argv[2], argv[3], strtoull(argv[4], NULL, 0));
+    if (argc >= 4 && !strcmp(argv[1], "verify"))
+        return cmd_verify(argv[2], argv[3]);
+    if (argc >= 4 && !strcmp(argv[1], "hold")) {
+        struct block_dev *bd = open_img(argv[2], false);
+        printf("locked\n");
+        fflush(stdout);
+        sleep((unsigned)atoi(argv[3]));
+        block_close(bd);
+        return 0;
+    }
+    fprintf(stderr, "usage: see the comment at the top of blktool.c\n");
+    return 2;
+}
