@@ -243,7 +243,7 @@ void virtq_set_notify(struct virtq *q, bool enable)
 
 /* ---- iovec helpers ---- */
 
-size_t iov_total(const struct iovec *iov, int cnt)
+size_t virtq_iov_total(const struct iovec *iov, int cnt)
 {
     size_t t = 0;
     for (int i = 0; i < cnt; i++)
@@ -251,7 +251,7 @@ size_t iov_total(const struct iovec *iov, int cnt)
     return t;
 }
 
-size_t iov_to_buf(const struct iovec *iov, int cnt, size_t offset, void *buf, size_t len)
+size_t virtq_iov_read(const struct iovec *iov, int cnt, size_t offset, void *buf, size_t len)
 {
     size_t done = 0;
     for (int i = 0; i < cnt && done < len; i++) {
@@ -269,7 +269,7 @@ size_t iov_to_buf(const struct iovec *iov, int cnt, size_t offset, void *buf, si
     return done;
 }
 
-size_t iov_from_buf(const struct iovec *iov, int cnt, size_t offset, const void *buf, size_t len)
+size_t virtq_iov_write(const struct iovec *iov, int cnt, size_t offset, const void *buf, size_t len)
 {
     size_t done = 0;
     for (int i = 0; i < cnt && done < len; i++) {
@@ -287,7 +287,7 @@ size_t iov_from_buf(const struct iovec *iov, int cnt, size_t offset, const void 
     return done;
 }
 
-int iov_slice(const struct iovec *src, int cnt, size_t offset, size_t len,
+int virtq_iov_slice(const struct iovec *src, int cnt, size_t offset, size_t len,
               struct iovec *dst, int max)
 {
     int n = 0;

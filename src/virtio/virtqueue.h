@@ -113,14 +113,14 @@ int virtq_break(struct virtq *q, const char *fmt, ...) __attribute__((format(pri
 
 /* Copies up to len bytes from iov (starting at offset) into buf; returns
  * the count copied. */
-size_t iov_to_buf(const struct iovec *iov, int cnt, size_t offset, void *buf, size_t len);
+size_t virtq_iov_read(const struct iovec *iov, int cnt, size_t offset, void *buf, size_t len);
 /* Copies up to len bytes from buf into iov at offset; returns the count. */
-size_t iov_from_buf(const struct iovec *iov, int cnt, size_t offset, const void *buf, size_t len);
+size_t virtq_iov_write(const struct iovec *iov, int cnt, size_t offset, const void *buf, size_t len);
 /* Builds in dst (room for max entries) the iovecs that cover [offset,
  * offset+len) of src. Returns the number of entries, or -1 if len bytes are
  * not there or max is too small. */
-int iov_slice(const struct iovec *src, int cnt, size_t offset, size_t len,
+int virtq_iov_slice(const struct iovec *src, int cnt, size_t offset, size_t len,
               struct iovec *dst, int max);
-size_t iov_total(const struct iovec *iov, int cnt);
+size_t virtq_iov_total(const struct iovec *iov, int cnt);
 
 #endif
