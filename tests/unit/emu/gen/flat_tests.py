@@ -82,7 +82,7 @@ T('int_n', 'int 0x80', '', 'CHECK_EQ(f->res.vector, 0x80);\nCHECK_EQ(f->st.rip, 
 T('max_insns', 'L: jmp L', '', 'CHECK_EQ(f->rc, 0);\nCHECK_EQ(f->res.vector, -1);\nCHECK_EQ(f->res.insns, 1000);\nCHECK_EQ(f->st.rip, FLAT_BASE);', 1000)
 T('cpuid_vendor', 'xor eax, eax; cpuid; int3', '',
   END + 'CHECK_EQ(f->st.regs[GPR_RBX], 0x756e6547);\nCHECK_EQ(f->st.regs[GPR_RDX], 0x49656e69);\nCHECK_EQ(f->st.regs[GPR_RCX], 0x6c65746e);')
-T('unimplemented', 'fld1', '', 'CHECK(f->rc < 0);\nCHECK(strstr(err_get(), "unimplemented instruction at RIP 0x400000: bytes d9 e8") != NULL);')
+T('unimplemented', 'movddup xmm0, xmm0', '', 'CHECK(f->rc < 0);\nCHECK(strstr(err_get(), "unimplemented instruction at RIP 0x400000: bytes f2 0f 12 c0") != NULL);')
 T('lahf_sahf_flags', 'mov ah, 0xd5; sahf; lahf; cmc; pushfq; pop rbx; int3', '',
   END + 'CHECK_EQ((f->st.regs[GPR_RAX] >> 8) & 0xff, 0xd7);\nCHECK_EQ(f->st.regs[GPR_RBX] & 0xd5, 0xd4);')
 T('loop_jrcxz', 'xor eax, eax; mov ecx, 5; L: inc eax; loop L; jrcxz done; mov eax, 99; done: int3', '',
