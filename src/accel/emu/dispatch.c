@@ -57,7 +57,7 @@ static const emu_op_fn map_0f[256] = {
     /* 80 */ X16(op_jcc_J),
     /* 90 */ X16(op_setcc_Eb),
     /* A0 */ op_push_Sw, op_pop_Sw, op_cpuid, op_bt_Ev_Gv, op_shld_shrd, op_shld_shrd, op_ud, op_ud,
-             op_push_Sw, op_pop_Sw, op_unimpl /* RSM */, op_bt_Ev_Gv, op_shld_shrd, op_shld_shrd, op_grp15, op_imul_Gv_Ev,
+             op_push_Sw, op_pop_Sw, op_ud /* RSM: never in SMM */, op_bt_Ev_Gv, op_shld_shrd, op_shld_shrd, op_grp15, op_imul_Gv_Ev,
     /* B0 */ op_cmpxchg_E_G, op_cmpxchg_E_G, op_load_far_ptr, op_bt_Ev_Gv, op_load_far_ptr, op_load_far_ptr, op_movzx_Gv_E, op_movzx_Gv_E,
              op_popcnt_Gv_Ev, op_ud /* UD1 */, op_grp8_Ev_Ib, op_bt_Ev_Gv, op_bsf_Gv_Ev, op_bsr_Gv_Ev, op_movsx_Gv_E, op_movsx_Gv_E,
     /* C0 */ op_xadd_E_G, op_xadd_E_G, op_sse, op_movnti_My_Gy, op_sse, op_sse, op_sse, op_grp9,

@@ -257,16 +257,16 @@ static void test_triple_fault(void)
 
 static void test_unimplemented_stops(void)
 {
-    static const uint8_t code[] = { 0x90, 0xd9, 0xe8 };  /* nop; fld1 */
-    if (emu_x87_esc[1]) {
-        printf("x87 is plugged in: no unimplemented instruction left to test with\n");
+    static const uint8_t code[] = { 0x90, 0xf2, 0x0f, 0x12, 0xc0 };  /* nop; movddup xmm0,xmm0 (SSE3) */
+    if (emu_sse_0f[0x12][PFX_F2]) {
+        printf("MOVDDUP is implemented: no unimplemented instruction left to test with\n");
         return;
     }
     struct machine *m = machine_new(1);
     run_until_stop(m, code, sizeof(code), 0x3ff);
     CHECK_EQ(m->rc[0], VCPU_EXIT_STOP);
     CHECK_EQ(atomic_load(&m->vm.stop_reason), VM_STOP_ERROR);
-    CHECK(strstr(m->vm.stop_message, "emu: unimplemented instruction at RIP 0x1: bytes d9 e8") != NULL);
+    CHECK(strstr(m->vm.stop_message, "emu: unimplemented instruction at RIP 0x1: bytes f2 0f 12 c0") != NULL);
     machine_free(m);
 }
 
