@@ -160,7 +160,7 @@ static inline uint64_t rng_below(struct diff_rng *r, uint64_t n) { return n ? rn
 
 /* forms_*.c */
 extern const struct diff_table forms_alu, forms_shift, forms_muldiv, forms_bit, forms_move,
-    forms_stack, forms_string, forms_flags, forms_branch, forms_except;
+    forms_stack, forms_string, forms_flags, forms_branch, forms_except, forms_sse;
 
 /* gen.c: expands a table into forms; returns the number written (<= max). */
 size_t gen_expand(const struct diff_table *t, struct diff_form *out, size_t max);

@@ -54,6 +54,9 @@ static void expand_name(char *out, size_t n, const char *tmpl, unsigned bits, bo
             o += (size_t)snprintf(out + o, n - o, "%u", bits);
         } else if (*p == 'z') {
             o += (size_t)snprintf(out + o, n - o, "%u", bits > 32 ? 32 : bits);
+        } else if (*p == 'X' || *p == 'Q' || *p == 'D') {  /* xmm or m128/m64/m32 */
+            const char *m = *p == 'X' ? "m128" : *p == 'Q' ? "m64" : "m32";
+            o += (size_t)snprintf(out + o, n - o, "%s", mem ? m : "xmm");
         } else if (*p == 'E') {
             unsigned b = bits;
             if (p[1] >= '0' && p[1] <= '9') {
@@ -169,6 +172,37 @@ static uint8_t gen_count(struct diff_rng *r, unsigned bits, uint64_t idx)
     return (uint8_t)rng_next(r);
 }
 
+/* 16 bytes of SSE operand: random bits, or float/double edge values per
+ * lane (zeros, ones, infinities, NaNs quiet and signalling, denormals,
+ * limits). */
+static void fp_fill(struct diff_rng *r, uint8_t *p)
+{
+    static const uint32_t f32[] = {
+        0, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000,
+        0x7fa00000, 0x00000001, 0x807fffff, 0x00800000, 0x7f7fffff, 0x4f000000, 0xcf000000, 0x3f000000,
+    };
+    static const uint64_t f64[] = {
+        0, 0x8000000000000000ull, 0x3ff0000000000000ull, 0xbff0000000000000ull, 0x7ff0000000000000ull,
+        0xfff0000000000000ull, 0x7ff8000000000000ull, 0x7ff4000000000000ull, 0x0000000000000001ull,
+        0x000fffffffffffffull, 0x0010000000000000ull, 0x7fefffffffffffffull, 0x43e0000000000000ull,
+        0xc3e0000000000000ull, 0x41e0000000000000ull, 0x3fe0000000000000ull,
+    };
+    unsigned kind = (unsigned)rng_below(r, 4);
+    for (int i = 0; i < 16; i += 8) {
+        uint64_t v;
+        if (kind == 0) {
+            v = rng_next(r);
+        } else if (kind == 1) {
+            v = f32[rng_below(r, 16)] | (uint64_t)f32[rng_below(r, 16)] << 32;
+        } else if (kind == 2) {
+            v = f64[rng_below(r, 16)];
+        } else {   /* small integers, for the integer and conversion forms */
+            v = gen_value(r, 8u << rng_below(r, 4));
+        }
+        memcpy(p + i, &v, 8);
+    }
+}
+
 /* ---- encoding ----------------------------------------------------------- */
 
 struct enc {
@@ -276,6 +310,16 @@ void gen_case(const struct diff_form *f, uint64_t seed, uint64_t idx, struct dif
             memcpy(&c->in.fx.xmm[i][j], &v, 8);
         }
 
+    if (f->flags & F_FP) {
+        for (int i = 0; i < 16; i++)
+            fp_fill(r, c->in.fx.xmm[i]);
+        /* Every exception masked (an unmasked one is its own form); random
+         * rounding, FTZ/DAZ and sticky flags. */
+        c->in.fx.mxcsr = 0x1f80 | (uint32_t)(rng_next(r) & 0x603f);
+        if (rng_below(r, 4) == 0)
+            c->in.fx.mxcsr |= 0x8040;
+    }
+
     /* Registers named by the encoding. */
     bool rex_ok = !(f->flags & F_NOREX);
     uint32_t avoid = f->implicit;
@@ -311,7 +355,7 @@ void gen_case(const struct diff_form *f, uint64_t seed, uint64_t idx, struct dif
             off = DIFF_DATA_SIZE / 2;
         else
             off = rng_below(r, DIFF_DATA_SIZE - 32);
-        unsigned align = (f->flags & F_CX16) ? 16 : f->osz;
+        unsigned align = (f->flags & (F_CX16 | F_FP)) ? 16 : f->osz;
         if (rng_below(r, 10) < 7)
             off &= ~(uint64_t)(align - 1);
         uint64_t ea = data + off;
@@ -516,6 +560,8 @@ void gen_case(const struct diff_form *f, uint64_t seed, uint64_t idx, struct dif
         mem_write(c, c->in.regs[GPR_RSP], rng_next(r) & ~RFLAGS_TF & 0x3fffff, 8);
     if (f->implicit & (1u << GPR_RBX) && f->rm == RM_NONE && !(f->flags & F_STR))
         c->in.regs[GPR_RBX] = data + rng_below(r, DIFF_DATA_SIZE - 256);   /* xlat */
+    if ((f->flags & F_FP) && f->rm == RM_MEM && c->ea >= data && c->ea + 16 <= data + DIFF_DATA_SIZE)
+        fp_fill(r, c->image + (c->ea - DIFF_BASE));
     if (f->flags & F_JTARGET) {
         uint64_t t = DIFF_BASE + 0x10 + rng_below(r, 0xfe0);
         if (t >= code && t < code + e.n)
