@@ -91,6 +91,7 @@ enum {
     F_SHXD16   = 1u << 16, /* shld/shrd 16-bit: keep count <= 16 (result undefined above) */
     F_FP       = 1u << 17, /* x87/SSE form: random XMM/MXCSR inputs */
     F_NOMEMFLT = 1u << 18, /* no deliberately faulting addresses (lea: no access) */
+    F_X87      = 1u << 20, /* x87 form: random stack, tags, TOP, control word */
     F_JTARGET  = 1u << 19, /* the r/m operand holds a branch target in the code page */
 };
 
@@ -160,7 +161,7 @@ static inline uint64_t rng_below(struct diff_rng *r, uint64_t n) { return n ? rn
 
 /* forms_*.c */
 extern const struct diff_table forms_alu, forms_shift, forms_muldiv, forms_bit, forms_move,
-    forms_stack, forms_string, forms_flags, forms_branch, forms_except, forms_sse;
+    forms_stack, forms_string, forms_flags, forms_branch, forms_except, forms_sse, forms_x87;
 
 /* gen.c: expands a table into forms; returns the number written (<= max). */
 size_t gen_expand(const struct diff_table *t, struct diff_form *out, size_t max);

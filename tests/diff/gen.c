@@ -320,6 +320,33 @@ void gen_case(const struct diff_form *f, uint64_t seed, uint64_t idx, struct dif
             c->in.fx.mxcsr |= 0x8040;
     }
 
+    if (f->flags & F_X87) {
+        /* ST0..7: zeros, denormals, unnormals, infinities, NaNs and normal
+         * numbers around 1 and at the limits, with random tags and TOP so
+         * that stack overflow and underflow happen too. */
+        static const uint16_t exps[] = { 0, 0, 1, 0x3ffe, 0x3fff, 0x3fff, 0x4000, 0x401e, 0x403e,
+                                         0x43fe, 0x7ffe, 0x7fff, 0x3c00, 0xbfff, 0xc000, 0xffff };
+        for (int i = 0; i < 8; i++) {
+            uint64_t m = rng_next(r);
+            switch (rng_below(r, 4)) {
+            case 0: m = 1ull << 63; break;
+            case 1: m |= 1ull << 63; break;
+            case 2: m = (m | 1ull << 63) & ~0xffffffffull; break;
+            default: break;   /* integer bit clear: unnormal or denormal */
+            }
+            uint16_t e = exps[rng_below(r, 16)];
+            if (rng_below(r, 8) == 0)
+                e = (uint16_t)rng_next(r);
+            memcpy(c->in.fx.st[i], &m, 8);
+            memcpy(c->in.fx.st[i] + 8, &e, 2);
+        }
+        c->in.fx.ftw = rng_below(r, 3) ? (uint8_t)rng_next(r) : (rng_below(r, 2) ? 0xff : 0);
+        c->in.fx.fsw = (uint16_t)(rng_below(r, 8) << 11);
+        c->in.fx.fcw = (uint16_t)(0x37f | (rng_below(r, 4) << 10));   /* rounding control */
+        if (rng_below(r, 8) == 0)
+            c->in.fx.fcw &= (uint16_t)~0x300;   /* single precision */
+    }
+
     /* Registers named by the encoding. */
     bool rex_ok = !(f->flags & F_NOREX);
     uint32_t avoid = f->implicit;
@@ -560,7 +587,7 @@ void gen_case(const struct diff_form *f, uint64_t seed, uint64_t idx, struct dif
         mem_write(c, c->in.regs[GPR_RSP], rng_next(r) & ~RFLAGS_TF & 0x3fffff, 8);
     if (f->implicit & (1u << GPR_RBX) && f->rm == RM_NONE && !(f->flags & F_STR))
         c->in.regs[GPR_RBX] = data + rng_below(r, DIFF_DATA_SIZE - 256);   /* xlat */
-    if ((f->flags & F_FP) && f->rm == RM_MEM && c->ea >= data && c->ea + 16 <= data + DIFF_DATA_SIZE)
+    if ((f->flags & (F_FP | F_X87)) && f->rm == RM_MEM && c->ea >= data && c->ea + 16 <= data + DIFF_DATA_SIZE)
         fp_fill(r, c->image + (c->ea - DIFF_BASE));
     if (f->flags & F_JTARGET) {
         uint64_t t = DIFF_BASE + 0x10 + rng_below(r, 0xfe0);

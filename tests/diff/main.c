@@ -16,7 +16,7 @@
 
 static const struct diff_table *const tables[] = {
     &forms_alu, &forms_shift, &forms_muldiv, &forms_bit, &forms_move, &forms_stack,
-    &forms_string, &forms_flags, &forms_branch, &forms_except, &forms_sse,
+    &forms_string, &forms_flags, &forms_branch, &forms_except, &forms_sse, &forms_x87,
 };
 
 struct opts {
