@@ -102,6 +102,13 @@ int compare_results(const struct diff_form *f, const struct diff_case *c,
     if (nat->vector != emu->vector)
         say(&o, "    vector: native %d, emu %d%s\n", nat->vector, emu->vector,
             emu->vector < 0 ? " (ran out of instructions)" : "");
+    /* Error codes of #GP/#SS/#PF (U, W, P, I bits) and the #PF address. */
+    if (nat->vector == emu->vector && (nat->vector == 12 || nat->vector == 13 || nat->vector == 14) &&
+        nat->error_code != emu->error_code)
+        say(&o, "    error code: native %#x, emu %#x\n", nat->error_code, emu->error_code);
+    if (nat->vector == 14 && emu->vector == 14 && nat->fault_addr != emu->fault_addr)
+        say(&o, "    #PF address: native %016" PRIx64 ", emu %016" PRIx64 "\n", nat->fault_addr,
+            emu->fault_addr);
     for (int i = 0; i < GPR_COUNT; i++)
         if (nat->st.regs[i] != emu->st.regs[i])
             say(&o, "    %-6s native %016" PRIx64 "  emu %016" PRIx64 "  (in %016" PRIx64 ")\n",

@@ -52,6 +52,7 @@ struct diff_result {
     struct diff_state st;
     int vector;
     uint32_t error_code;
+    uint64_t fault_addr;       /* CR2 after a #PF */
     uint8_t mem[DIFF_SIZE];
 };
 

@@ -39,6 +39,7 @@ int engine_run(const struct diff_case *c, struct diff_result *out)
         out->st.fx = st->fx;
         out->vector = res.vector;
         out->error_code = res.error_code;
+        out->fault_addr = st->cr2;
     }
     free(st);
     return rc;

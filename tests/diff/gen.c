@@ -72,7 +72,7 @@ static void expand_name(char *out, size_t n, const char *tmpl, unsigned bits, bo
     out[o < n ? o : n - 1] = 0;
 }
 
-size_t gen_expand(const struct diff_table *t, struct diff_form *out, size_t max)
+static size_t expand_all(const struct diff_table *t, struct diff_form *out, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < t->count; i++) {
@@ -111,6 +111,21 @@ size_t gen_expand(const struct diff_table *t, struct diff_form *out, size_t max)
             }
         }
     }
+    return n;
+}
+
+/* Names identify forms (seeding, --form), so two encodings of the same
+ * operation (ALU 01 and 03 with register operands) get the opcode added. */
+size_t gen_expand(const struct diff_table *t, struct diff_form *out, size_t max)
+{
+    size_t n = expand_all(t, out, max);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(out[i].name, out[j].name)) {
+                size_t l = strlen(out[i].name);
+                snprintf(out[i].name + l, sizeof out[i].name - l, " (%02x)", out[i].op[out[i].oplen - 1]);
+                break;
+            }
     return n;
 }
 

@@ -109,6 +109,7 @@ static void on_exit_signal(int sig, siginfo_t *si, void *ctx)
     memcpy(&st->fx, fp, 512);
     run_out->vector = (int)uc->uc_mcontext.gregs[REG_TRAPNO];
     run_out->error_code = (uint32_t)uc->uc_mcontext.gregs[REG_ERR];
+    run_out->fault_addr = (uint64_t)uc->uc_mcontext.gregs[REG_CR2];
 
     memcpy(uc->uc_mcontext.gregs, saved_gregs, sizeof saved_gregs);
     if (fp_area_size(fp) == saved_fp_size)
