@@ -11,7 +11,7 @@
 static void sse_vw(struct emu_cpu *c, const struct insn *i, enum sse_op op, unsigned size, bool align16)
 {
     fp_xmm s, d;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_read_W(c, i, &s, size, align16);
     d = *fp_xmm_reg(c, i->reg);
     uint32_t fl = sse_exec(op, &d, &s, c->fx.mxcsr);
@@ -23,7 +23,7 @@ static void sse_vw(struct emu_cpu *c, const struct insn *i, enum sse_op op, unsi
 /* MMX: P = P op Q (64-bit operands). */
 static void mmx_pq(struct emu_cpu *c, const struct insn *i, enum sse_op op)
 {
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     uint64_t s = i->mod == 3 ? 0 : mem_read(c, i, 8);
     mmx_enter(&c->fx);
     if (i->mod == 3)
@@ -77,7 +77,7 @@ FP_OP(op_cmpsd) { sse_cmp(c, i, SSE_CMPEQSD, 8, false); }
 static void sse_comi_op(struct emu_cpu *c, const struct insn *i, bool dbl, bool ordered)
 {
     fp_xmm s;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_read_W(c, i, &s, dbl ? 8 : 4, false);
     uint64_t fl = c->rflags;
     uint32_t ex = sse_comi(fp_xmm_reg(c, i->reg), &s, dbl, ordered, c->fx.mxcsr, &fl);
@@ -93,7 +93,7 @@ FP_OP(op_ucomisd) { sse_comi_op(c, i, true, false); }
 static void sse_cvt_from_gpr(struct emu_cpu *c, const struct insn *i, enum sse_cvt which)
 {
     unsigned size = (i->rex & 8) ? 8 : 4;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     uint64_t g = rd_E(c, i, size);
     fp_xmm d = *fp_xmm_reg(c, i->reg);
     fp_sse_flags(c, sse_cvt_gpr(which, &d, &g, size, c->fx.mxcsr));
@@ -107,7 +107,7 @@ static void sse_cvt_to_gpr(struct emu_cpu *c, const struct insn *i, enum sse_cvt
 {
     unsigned size = (i->rex & 8) ? 8 : 4;
     fp_xmm s;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_read_W(c, i, &s, msize, false);
     uint64_t g = 0;
     fp_sse_flags(c, sse_cvt_gpr(which, &s, &g, size, c->fx.mxcsr));
@@ -122,7 +122,7 @@ FP_OP(op_cvttsd2si) { sse_cvt_to_gpr(c, i, CVT_TSD2SI, 8); }
 static void sse_shuf(struct emu_cpu *c, const struct insn *i, void (*fn)(fp_xmm *, const fp_xmm *, uint8_t))
 {
     fp_xmm s;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_read_W(c, i, &s, 16, true);
     fn(fp_xmm_reg(c, i->reg), &s, (uint8_t)i->imm);
 }
@@ -135,7 +135,7 @@ FP_OP(op_pshufhw) { sse_shuf(c, i, sse_pshufhw); }
 /* PSHUFW mm, mm/m64, imm8 (0F 70) */
 FP_OP(op_pshufw)
 {
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     uint64_t s = i->mod == 3 ? 0 : mem_read(c, i, 8);
     mmx_enter(&c->fx);
     if (i->mod == 3)
@@ -158,7 +158,7 @@ FP_OP(op_shift_imm_x)
         emu_raise(c, EXC_UD);
     uint8_t imm = (uint8_t)i->imm;
     if (i->op == 0x73 && (i->nnn == 3 || i->nnn == 7)) {  /* PSRLDQ, PSLLDQ */
-        fp_check_sse(c);
+        fp_check_sse(c, i);
         if (i->nnn == 3)
             sse_psrldq(fp_xmm_reg(c, i->rm), imm);
         else
@@ -168,7 +168,7 @@ FP_OP(op_shift_imm_x)
     enum sse_op op = sse_shift_grp[i->op - 0x71][i->nnn];
     if (op == SSE_OP_COUNT)
         emu_raise(c, EXC_UD);
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_xmm cnt;
     memset(&cnt, 0, sizeof(cnt));
     cnt.q[0] = imm;
@@ -182,7 +182,7 @@ FP_OP(op_shift_imm_m)
     enum sse_op op = sse_shift_grp[i->op - 0x71][i->nnn];
     if (op == SSE_OP_COUNT)
         emu_raise(c, EXC_UD);
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     mmx_enter(&c->fx);
     unsigned r = i->rm & 7;
     mmx_write(&c->fx, r, mmx_exec(op, mmx_read(&c->fx, r), (uint8_t)i->imm));

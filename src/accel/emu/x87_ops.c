@@ -95,7 +95,7 @@ void op_x87_esc(struct emu_cpu *c, const struct insn *i)
     unsigned modrm = i->modrm;
     bool mem = i->mod != 3;
 
-    fp_check_x87(c);
+    fp_check_x87(c, i);
     if (mem ? x87_ctl_mem(c, i, esc) : x87_ctl_reg(c, esc, modrm))
         return;
     if (!x87_host_form(esc, modrm))
