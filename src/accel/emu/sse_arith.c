@@ -187,3 +187,69 @@ FP_OP(op_shift_imm_m)
     unsigned r = i->rm & 7;
     mmx_write(&c->fx, r, mmx_exec(op, mmx_read(&c->fx, r), (uint8_t)i->imm));
 }
+
+/* MMX <-> XMM conversions (0F 2A/2C/2D without prefix and with 66). The
+ * host runs the XMM form on a copy whose unused lanes are zero (zero
+ * converts exactly and raises nothing), so results and flags are those of
+ * the MMX form. A register MMX operand makes the x87 -> MMX transition. */
+
+/* CVTPI2PS xmm, mm/m64: two int32 -> low two floats, upper lanes kept */
+FP_OP(op_cvtpi2ps)
+{
+    fp_check_sse(c, i);
+    uint64_t s;
+    if (i->mod == 3) {
+        fp_check_mmx(c, i);
+        mmx_enter(&c->fx);
+        s = mmx_read(&c->fx, i->rm);
+    } else {
+        s = mem_read(c, i, 8);
+    }
+    fp_xmm t, src;
+    memset(&src, 0, sizeof(src));
+    src.q[0] = s;
+    t = src;
+    uint32_t fl = sse_exec(SSE_CVTDQ2PS, &t, &src, c->fx.mxcsr);
+    fp_sse_flags(c, fl);
+    fp_xmm_reg(c, i->reg)->q[0] = t.q[0];
+}
+
+/* CVTPI2PD xmm, mm/m64: two int32 -> two doubles (exact) */
+FP_OP(op_cvtpi2pd)
+{
+    fp_check_sse(c, i);
+    uint64_t s;
+    if (i->mod == 3) {
+        fp_check_mmx(c, i);
+        mmx_enter(&c->fx);
+        s = mmx_read(&c->fx, i->rm);
+    } else {
+        s = mem_read(c, i, 8);
+    }
+    fp_xmm t, src;
+    memset(&src, 0, sizeof(src));
+    src.q[0] = s;
+    t = src;
+    sse_exec(SSE_CVTDQ2PD, &t, &src, c->fx.mxcsr);
+    *fp_xmm_reg(c, i->reg) = t;
+}
+
+/* CVT(T)PS2PI mm, xmm/m64 and CVT(T)PD2PI mm, xmm/m128 */
+static void sse_cvt_to_mmx(struct emu_cpu *c, const struct insn *i, enum sse_op op, unsigned size, bool align16)
+{
+    fp_xmm s, t;
+    fp_check_sse(c, i);
+    fp_check_mmx(c, i);
+    fp_read_W(c, i, &s, size, align16);
+    if (size == 8)
+        s.q[1] = 0;  /* only the low two floats exist */
+    t = s;
+    uint32_t fl = sse_exec(op, &t, &s, c->fx.mxcsr);
+    fp_sse_flags(c, fl);
+    mmx_enter(&c->fx);
+    mmx_write(&c->fx, i->reg, t.q[0]);
+}
+FP_OP(op_cvtps2pi) { sse_cvt_to_mmx(c, i, SSE_CVTPS2DQ, 8, false); }
+FP_OP(op_cvttps2pi) { sse_cvt_to_mmx(c, i, SSE_CVTTPS2DQ, 8, false); }
+FP_OP(op_cvtpd2pi) { sse_cvt_to_mmx(c, i, SSE_CVTPD2DQ, 16, true); }
+FP_OP(op_cvttpd2pi) { sse_cvt_to_mmx(c, i, SSE_CVTTPD2DQ, 16, true); }
