@@ -117,7 +117,7 @@ void emu_icache_free(struct emu_cpu *c)
     c->icache = NULL;
 }
 
-static void decode_fail(struct emu_cpu *c, int r)
+_Noreturn static void decode_fail(struct emu_cpu *c, int r)
 {
     if (r == DECODE_UD)
         emu_raise(c, EXC_UD);

@@ -772,6 +772,41 @@ static void test_trap_flag(struct flat *f)
     CHECK_EQ(f->st.rip, FLAT_BASE + sizeof(code) - 1);
 }
 
+/* mov ecx, 3; L: pause; dec ecx; jnz L; int3 */
+static void test_pause_loop(struct flat *f)
+{
+    static const uint8_t code[] = { 0xb9, 0x03, 0x00, 0x00, 0x00, 0xf3, 0x90, 0xff, 0xc9, 0x75, 0xfa, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->st.regs[GPR_RCX], 0);
+    CHECK_EQ(f->res.insns, 1 + 3 * 3 + 1);
+}
+
+/* mov eax, 1; cpuid; mov r8, rcx; mov r9, rdx; mov eax, 0x15; cpuid; mov r10, rcx; mov r11, rbx; mov r12, rax; mov eax, 0x80000001; cpuid; int3 */
+static void test_cpuid_features(struct flat *f)
+{
+    static const uint8_t code[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0x49, 0x89, 0xc8, 0x49, 0x89, 0xd1, 0xb8, 0x15, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0x49, 0x89, 0xca, 0x49, 0x89, 0xdb, 0x49, 0x89, 0xc4, 0xb8, 0x01, 0x00, 0x00, 0x80, 0x0f, 0xa2, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    /* hypervisor; no x2APIC, TSC deadline, XSAVE, OSXSAVE, AVX */
+    CHECK(f->st.regs[GPR_R8] & (1u << 31));
+    CHECK_EQ(f->st.regs[GPR_R8] & ((1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28)), 0);
+    /* FPU, TSC, MSR, PAE, CX8, APIC, PGE, CMOV, PAT, FXSR, SSE, SSE2 */
+    CHECK_EQ(f->st.regs[GPR_R9] & 0x0701a171u, 0x0701a171u);
+    /* TSC = crystal, 1 GHz */
+    CHECK_EQ(f->st.regs[GPR_R10], 1000000000u);
+    CHECK_EQ(f->st.regs[GPR_R11], 1);
+    CHECK_EQ(f->st.regs[GPR_R12], 1);
+    /* LM, NX, SYSCALL, RDTSCP */
+    CHECK_EQ(f->st.regs[GPR_RDX] & ((1u << 29) | (1u << 20) | (1u << 11) | (1u << 27)), (1u << 29) | (1u << 20) | (1u << 11) | (1u << 27));
+}
+
 int main(void)
 {
     struct flat *f = calloc(1, sizeof(*f));
@@ -833,6 +868,8 @@ int main(void)
     test_ops16(f);
     test_addr32(f);
     test_trap_flag(f);
+    test_pause_loop(f);
+    test_cpuid_features(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);
