@@ -105,6 +105,10 @@ static inline void fp_sse_flags(struct emu_cpu *c, uint32_t flags)
     c->fx.mxcsr |= flags;
 }
 
+/* FWAIT/WAIT (9B), for the core's op_fwait (x87_ops.c): #NM when CR0.MP
+ * and CR0.TS, then #MF when an unmasked x87 exception is pending. */
+void emu_fp_fwait(struct emu_cpu *c);
+
 /* The number of XMM registers of the current mode. */
 static inline unsigned fp_xmm_count(const struct emu_cpu *c)
 {

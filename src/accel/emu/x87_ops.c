@@ -6,7 +6,6 @@
 #include "accel/emu/fp_emu.h"
 
 void op_x87_esc(struct emu_cpu *c, const struct insn *i);
-void emu_fp_fwait(struct emu_cpu *c);
 
 /* FWAIT (9B): #NM when CR0.MP and CR0.TS, then #MF when an unmasked
  * exception is pending. */

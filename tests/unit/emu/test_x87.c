@@ -6,10 +6,7 @@
 #include <string.h>
 
 #include "../test.h"
-#include "accel/emu/fp.h"
-#include "accel/emu/insn.h"
-
-void emu_fp_fwait(struct emu_cpu *c);
+#include "accel/emu/fp_emu.h"
 
 static void set_reg(struct cpu_fxsave *fx, unsigned i, uint64_t mant, uint16_t se)
 {
