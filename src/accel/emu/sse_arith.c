@@ -20,11 +20,13 @@ static void sse_vw(struct emu_cpu *c, const struct insn *i, enum sse_op op, unsi
     *fp_xmm_reg(c, i->reg) = d;
 }
 
-/* MMX: P = P op Q (64-bit operands). */
+/* MMX: P = P op Q (64-bit operands; PUNPCKL* read only 32 bits of
+ * memory). */
 static void mmx_pq(struct emu_cpu *c, const struct insn *i, enum sse_op op)
 {
     fp_check_mmx(c, i);
-    uint64_t s = i->mod == 3 ? 0 : mem_read(c, i, 8);
+    unsigned size = (op == SSE_PUNPCKLBW || op == SSE_PUNPCKLWD || op == SSE_PUNPCKLDQ) ? 4 : 8;
+    uint64_t s = i->mod == 3 ? 0 : mem_read(c, i, size);
     mmx_enter(&c->fx);
     if (i->mod == 3)
         s = mmx_read(&c->fx, i->rm);

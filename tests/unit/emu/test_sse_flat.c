@@ -504,6 +504,38 @@ static void test_sse_cvt_mmx(struct flat *f)
     CHECK_EQ(f->st.fx.mxcsr & 0x3f, 0x20);
 }
 
+/* fxsave64 [0x408000]; int3 */
+static void test_sse_fxsave_extent(struct flat *f)
+{
+    static const uint8_t code[] = { 0x48, 0x0f, 0xae, 0x04, 0x25, 0x00, 0x80, 0x40, 0x00, 0xcc };
+    flat_init(f);
+    f->st.fx.fcw = 0x37f; f->st.fx.mxcsr = 0x1f80;
+    memset(f->mem + 0x8000, 0xee, 512);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->mem[0x8000 + 415], 0);
+    CHECK_EQ(f->mem[0x8000 + 416], 0xee);
+    CHECK_EQ(f->mem[0x8000 + 464], 0xee);
+    CHECK_EQ(f->mem[0x8000 + 511], 0xee);
+}
+
+/* movq mm0, [0x408100]; punpcklbw mm0, dword ptr [0x40fffc]; movq [0x408000], mm0; emms; int3 */
+static void test_mmx_punpcklbw_m32(struct flat *f)
+{
+    static const uint8_t code[] = { 0x0f, 0x6f, 0x04, 0x25, 0x00, 0x81, 0x40, 0x00, 0x0f, 0x60, 0x04, 0x25, 0xfc, 0xff, 0x40, 0x00, 0x0f, 0x7f, 0x04, 0x25, 0x00, 0x80, 0x40, 0x00, 0x0f, 0x77, 0xcc };
+    flat_init(f);
+    f->st.fx.fcw = 0x37f; f->st.fx.mxcsr = 0x1f80;
+    { uint64_t _v[] = { 0x0807060504030201ull }; memcpy(f->mem + 0x8000 + 256, _v, sizeof(_v)); }
+    memcpy(f->mem + 0xfffc, "\xa1\xa2\xa3\xa4", 4);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->mem + 0x8000 + 0, 8); _v; }), 0xa404a303a202a101ull);
+}
+
 int main(void)
 {
     struct flat *f = calloc(1, sizeof(*f));
@@ -536,6 +568,8 @@ int main(void)
     test_sse_fxsave_xmm(f);
     test_sse_maskmovdqu(f);
     test_sse_cvt_mmx(f);
+    test_sse_fxsave_extent(f);
+    test_mmx_punpcklbw_m32(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);

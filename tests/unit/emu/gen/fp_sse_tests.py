@@ -99,3 +99,8 @@ T('sse_maskmovdqu', 'mov rdi, 0x408000; movdqa xmm0, [0x408100]; movdqa xmm1, [0
 T('sse_cvt_mmx', 'movaps xmm0, [0x408120]; movq mm1, [0x408100]; cvtpi2ps xmm0, mm1; cvttps2pi mm2, [0x408108]; cvtpd2pi mm3, [0x408110]; movq [0x408000], mm2; movq [0x408008], mm3; emms; int3',
   FP + put(0x100, 'int32_t', '3', '-1') + put(0x108, 'float', '2.7f', '-2.7f') + put(0x110, 'double', '2.5', '3.5') + put(0x120, 'uint32_t', '0', '0', '0x11111111', '0x22222222'),
   END + 'CHECK_EQ(%s, 0xbf80000040400000ull);\nCHECK_EQ(%s, 0x2222222211111111ull);\nCHECK_EQ(%s, 0xfffffffe00000002ull);\nCHECK_EQ(%s, 0x0000000400000002ull);\nCHECK_EQ(%s & 0x3f, 0x20);' % (xq(0,0), xq(0,1), q(0), q(8), MX))
+T('sse_fxsave_extent', 'fxsave64 [0x408000]; int3', FP + 'memset(f->mem + 0x8000, 0xee, 512);',
+  END + 'CHECK_EQ(f->mem[0x8000 + 415], 0);\nCHECK_EQ(f->mem[0x8000 + 416], 0xee);\nCHECK_EQ(f->mem[0x8000 + 464], 0xee);\nCHECK_EQ(f->mem[0x8000 + 511], 0xee);')
+T('mmx_punpcklbw_m32', 'movq mm0, [0x408100]; punpcklbw mm0, dword ptr [0x40fffc]; movq [0x408000], mm0; emms; int3',
+  FP + put(0x100, 'uint64_t', '0x0807060504030201ull') + 'memcpy(f->mem + 0xfffc, "\\xa1\\xa2\\xa3\\xa4", 4);',
+  END + 'CHECK_EQ(%s, 0xa404a303a202a101ull);' % q(0))
