@@ -6,6 +6,39 @@
 #include "accel/emu/fp_emu.h"
 #include "accel/emu/fp_ops.h"
 
+/* Lanes an operation can underflow in: float lanes (count, > 0) or double
+ * lanes (count, < 0); 0 for operations that never underflow. */
+static int sse_tiny_lanes(enum sse_op op)
+{
+    switch (op) {
+    case SSE_ADDPS: case SSE_SUBPS: case SSE_MULPS: case SSE_DIVPS: return 4;
+    case SSE_ADDSS: case SSE_SUBSS: case SSE_MULSS: case SSE_DIVSS: case SSE_CVTSD2SS: return 1;
+    case SSE_CVTPD2PS: return 2;
+    case SSE_ADDPD: case SSE_SUBPD: case SSE_MULPD: case SSE_DIVPD: return -2;
+    case SSE_ADDSD: case SSE_SUBSD: case SSE_MULSD: case SSE_DIVSD: return -1;
+    default: return 0;
+    }
+}
+
+/* The host runs with underflow masked, which reports UE only for tiny
+ * results that are also inexact; with UM clear the guest must see UE for
+ * every tiny result. An exact tiny result is a denormal in the
+ * destination (FTZ does not act when UM is clear, and the host's FTZ
+ * reports UE itself), so look for one. */
+static uint32_t sse_exact_tiny(const struct emu_cpu *c, enum sse_op op, const fp_xmm *d, uint32_t fl)
+{
+    if ((c->fx.mxcsr & 0x0800u) || (fl & 0x10u))
+        return fl;
+    int lanes = sse_tiny_lanes(op);
+    for (int k = 0; k < lanes; k++)
+        if ((d->d[k] & 0x7f800000u) == 0 && (d->d[k] & 0x007fffffu))
+            return fl | 0x10u;
+    for (int k = 0; k < -lanes; k++)
+        if ((d->q[k] & 0x7ff0000000000000ull) == 0 && (d->q[k] & 0x000fffffffffffffull))
+            return fl | 0x10u;
+    return fl;
+}
+
 /* V = V op W: size is the memory operand's (16, 8 or 4), align16 the
  * legacy rule for m128. */
 static void sse_vw(struct emu_cpu *c, const struct insn *i, enum sse_op op, unsigned size, bool align16)
@@ -16,7 +49,7 @@ static void sse_vw(struct emu_cpu *c, const struct insn *i, enum sse_op op, unsi
     d = *fp_xmm_reg(c, i->reg);
     uint32_t fl = sse_exec(op, &d, &s, c->fx.mxcsr);
     if (sse_op_is_fp(op))
-        fp_sse_flags(c, fl);
+        fp_sse_flags(c, sse_exact_tiny(c, op, &d, fl));
     *fp_xmm_reg(c, i->reg) = d;
 }
 

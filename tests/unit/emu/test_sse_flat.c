@@ -536,6 +536,36 @@ static void test_mmx_punpcklbw_m32(struct flat *f)
     CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->mem + 0x8000 + 0, 8); _v; }), 0xa404a303a202a101ull);
 }
 
+/* movsd xmm0, [0x408100]; mulsd xmm0, [0x408108]; int3 */
+static void test_sse_exact_tiny_masked(struct flat *f)
+{
+    static const uint8_t code[] = { 0xf2, 0x0f, 0x10, 0x04, 0x25, 0x00, 0x81, 0x40, 0x00, 0xf2, 0x0f, 0x59, 0x04, 0x25, 0x08, 0x81, 0x40, 0x00, 0xcc };
+    flat_init(f);
+    f->st.fx.fcw = 0x37f; f->st.fx.mxcsr = 0x1f80;
+    { double _v[] = { 0x1p-1000, 0x1p-50 }; memcpy(f->mem + 0x8000 + 256, _v, sizeof(_v)); }
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->st.fx.xmm[0] + 8 * 0, 8); _v; }), 1ull << (1074 - 1050));
+    CHECK_EQ(f->st.fx.mxcsr & 0x3f, 0);
+}
+
+/* ldmxcsr [0x408110]; movsd xmm0, [0x408100]; mulsd xmm0, [0x408108]; int3 */
+static void test_sse_exact_tiny_unmasked(struct flat *f)
+{
+    static const uint8_t code[] = { 0x0f, 0xae, 0x14, 0x25, 0x10, 0x81, 0x40, 0x00, 0xf2, 0x0f, 0x10, 0x04, 0x25, 0x00, 0x81, 0x40, 0x00, 0xf2, 0x0f, 0x59, 0x04, 0x25, 0x08, 0x81, 0x40, 0x00, 0xcc };
+    flat_init(f);
+    f->st.fx.fcw = 0x37f; f->st.fx.mxcsr = 0x1f80;
+    { double _v[] = { 0x1p-1000, 0x1p-50 }; memcpy(f->mem + 0x8000 + 256, _v, sizeof(_v)); }
+    { uint32_t _v[] = { 0x1780 }; memcpy(f->mem + 0x8000 + 272, _v, sizeof(_v)); }
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->res.vector, 19);
+    CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->st.fx.xmm[0] + 8 * 0, 8); _v; }), 0x0170000000000000ull); /* unchanged: 2^-1000 */
+    CHECK_EQ(f->st.fx.mxcsr & 0x3f, 0x10);
+}
+
 int main(void)
 {
     struct flat *f = calloc(1, sizeof(*f));
@@ -570,6 +600,8 @@ int main(void)
     test_sse_cvt_mmx(f);
     test_sse_fxsave_extent(f);
     test_mmx_punpcklbw_m32(f);
+    test_sse_exact_tiny_masked(f);
+    test_sse_exact_tiny_unmasked(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);

@@ -104,3 +104,11 @@ T('sse_fxsave_extent', 'fxsave64 [0x408000]; int3', FP + 'memset(f->mem + 0x8000
 T('mmx_punpcklbw_m32', 'movq mm0, [0x408100]; punpcklbw mm0, dword ptr [0x40fffc]; movq [0x408000], mm0; emms; int3',
   FP + put(0x100, 'uint64_t', '0x0807060504030201ull') + 'memcpy(f->mem + 0xfffc, "\\xa1\\xa2\\xa3\\xa4", 4);',
   END + 'CHECK_EQ(%s, 0xa404a303a202a101ull);' % q(0))
+# 2^-1000 * 2^-50 = 2^-1050: tiny and exact. Masked: no flag at all;
+# UM clear: underflow is reported for every tiny result -> #XM.
+T('sse_exact_tiny_masked', 'movsd xmm0, [0x408100]; mulsd xmm0, [0x408108]; int3',
+  FP + put(0x100, 'double', '0x1p-1000', '0x1p-50'),
+  END + 'CHECK_EQ(%s, 1ull << (1074 - 1050));\nCHECK_EQ(%s & 0x3f, 0);' % (xq(0,0), MX))
+T('sse_exact_tiny_unmasked', 'ldmxcsr [0x408110]; movsd xmm0, [0x408100]; mulsd xmm0, [0x408108]; int3',
+  FP + put(0x100, 'double', '0x1p-1000', '0x1p-50') + put(0x110, 'uint32_t', '0x1780'),
+  'CHECK_EQ(f->res.vector, 19);\nCHECK_EQ(%s, 0x0170000000000000ull); /* unchanged: 2^-1000 */\nCHECK_EQ(%s & 0x3f, 0x10);' % (xq(0,0), MX))
