@@ -62,11 +62,15 @@ struct pit {
     int timer_id;               /* loop timer for IRQ 0; -1 without a loop (tests) */
 };
 
+/* Ticks counted so far. Ticks are numbered on one global 1.193182 MHz
+ * clock (tick k at k / PIT_HZ seconds of vm_clock_ns time), as the PIT's
+ * input clock is shared by all channels: two channels started in the same
+ * tick see the same edges. */
 static uint64_t pit_elapsed(const struct pit_channel *c, uint64_t now)
 {
     uint64_t t = c->base_ticks;
     if (c->running && now > c->run_start)
-        t += hw_ns_to_ticks(now - c->run_start, PIT_HZ);
+        t += hw_ns_to_ticks(now, PIT_HZ) - hw_ns_to_ticks(c->run_start, PIT_HZ);
     return t;
 }
 
@@ -155,7 +159,8 @@ static uint64_t pit_ch0_delay(const struct pit_channel *c, uint64_t now)
 {
     if (c->next_edge == UINT64_MAX)
         return 0;
-    uint64_t at = c->run_start + hw_ticks_to_ns(c->next_edge - c->base_ticks, PIT_HZ);
+    uint64_t at = hw_ticks_to_ns(hw_ns_to_ticks(c->run_start, PIT_HZ) + c->next_edge - c->base_ticks,
+                                 PIT_HZ);
     uint64_t d = at > now ? at - now : 0;
     return d < PIT_MIN_TIMER_NS ? PIT_MIN_TIMER_NS : d;
 }
@@ -397,7 +402,8 @@ void pit_io_write(struct pit *p, unsigned offset, uint8_t value, uint64_t now)
     else
         pit_write_count(&p->ch[offset], value, now);
     struct pit_channel *c0 = &p->ch[0];
-    bool ch0 = offset == 0 || (offset == 3 && (value >> 6) == 0);
+    /* Channel 0 reprogrammed (not merely latched): re-aim the IRQ timer. */
+    bool ch0 = offset == 0 || (offset == 3 && (value >> 6) == 0 && (value & 0x30));
     uint64_t delay = 0;
     if (ch0) {
         c0->next_edge = pit_next_edge(c0, pit_elapsed(c0, now));
