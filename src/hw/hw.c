@@ -38,6 +38,8 @@ fail:;
     return rc;
 }
 
+/* Call with the vCPUs joined and the I/O loop stopped: devices are freed
+ * here, and the PIT's loop timer points at its device. */
 void hw_destroy(struct vm *vm)
 {
     struct vm_devices *d = vm->devices;
