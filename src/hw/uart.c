@@ -85,6 +85,10 @@ struct uart {
 
     uint8_t rx[UART_FIFO_SIZE];
     unsigned rx_head, rx_count;
+
+    bool host_waiting;      /* uart_receive() refused bytes since the last read */
+    void (*rx_notify)(void *opaque);
+    void *rx_notify_opaque;
 };
 
 static unsigned uart_rx_capacity(const struct uart *u)
@@ -274,11 +278,21 @@ static uint64_t uart_bus_read(void *opaque, uint64_t offset, unsigned size)
 {
     struct uart *u = opaque;
     uint64_t v = 0;
+    void (*notify)(void *) = NULL;
+    void *notify_opaque = NULL;
     pthread_mutex_lock(&u->lock);
+    unsigned before = u->rx_count;
     for (unsigned i = 0; i < size && offset + i < 8; i++)
         v |= (uint64_t)uart_read_reg(u, (unsigned)(offset + i)) << (8 * i);
     uart_update_irq(u);
+    if (u->rx_count < before && u->host_waiting && u->rx_notify) {
+        u->host_waiting = false;
+        notify = u->rx_notify;
+        notify_opaque = u->rx_notify_opaque;
+    }
     pthread_mutex_unlock(&u->lock);
+    if (notify)
+        notify(notify_opaque);
     return v;
 }
 
@@ -301,9 +315,19 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len)
     /* Never overrun from the host side: what does not fit is offered again. */
     while (taken < len && u->rx_count < uart_rx_capacity(u) && !(u->mcr & MCR_LOOP))
         uart_rx_push(u, buf[taken++]);
+    if (taken < len)
+        u->host_waiting = true;
     uart_update_irq(u);
     pthread_mutex_unlock(&u->lock);
     return taken;
+}
+
+void uart_set_rx_notify(struct uart *u, void (*fn)(void *opaque), void *opaque)
+{
+    pthread_mutex_lock(&u->lock);
+    u->rx_notify = fn;
+    u->rx_notify_opaque = opaque;
+    pthread_mutex_unlock(&u->lock);
 }
 
 struct uart *uart_create(struct vm *vm, uint16_t port, unsigned irq, int out_fd)

@@ -84,6 +84,13 @@ static void test_transmit_and_thre(void)
     drain_output(buf, sizeof(buf));
 }
 
+static int notified;
+
+static void count_notify(void *opaque)
+{
+    ++*(int *)opaque;
+}
+
 static void test_receive(void)
 {
     outb(t, COM1 + IIR, 0x07); /* FIFO, trigger level 1 */
@@ -105,14 +112,21 @@ static void test_receive(void)
     uint8_t many[20];
     for (int i = 0; i < 20; i++)
         many[i] = (uint8_t)('a' + i);
+    uart_set_rx_notify(t->vm.devices->com1, count_notify, &notified);
     CHECK_EQ(uart_receive(t->vm.devices->com1, many, 20), 16);
     CHECK_EQ(uart_receive(t->vm.devices->com1, many + 16, 4), 0);
+    CHECK_EQ(notified, 0);
+    (void)inb(t, COM1 + LSR);
+    CHECK_EQ(notified, 0);                  /* no room made yet */
     CHECK_EQ(inb(t, COM1 + RBR), 'a');
+    CHECK_EQ(notified, 1);                  /* room: offer again */
     CHECK_EQ(uart_receive(t->vm.devices->com1, many + 16, 4), 1);
     CHECK_EQ(inb(t, COM1 + LSR) & 0x02, 0); /* no overrun from the host side */
     for (int i = 1; i < 17; i++)
         CHECK_EQ(inb(t, COM1 + RBR), 'a' + i);
     CHECK_EQ(inb(t, COM1 + LSR) & 0x01, 0);
+    CHECK_EQ(notified, 2);                  /* once per refusal, not per byte */
+    uart_set_rx_notify(t->vm.devices->com1, NULL, NULL);
 
     /* trigger level 8: below it the "character timeout" identification */
     outb(t, COM1 + IIR, 0x81);
