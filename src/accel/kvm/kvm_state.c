@@ -54,11 +54,21 @@ static void seg_to_kvm(const struct cpu_segment *c, struct kvm_segment *k)
 
 static void seg_from_kvm(const struct kvm_segment *k, struct cpu_segment *c)
 {
-    *c = (struct cpu_segment){
-        .base = k->base, .limit = k->limit, .selector = k->selector,
-        .type = k->type & 0xf, .s = k->s, .dpl = k->dpl & 3, .present = k->present,
-        .avl = k->avl, .l = k->l, .db = k->db, .g = k->g, .unusable = k->unusable,
-    };
+    /* field by field on a zeroed struct: the padding stays zero, so states
+     * compare (and snapshot) byte for byte */
+    memset(c, 0, sizeof *c);
+    c->base = k->base;
+    c->limit = k->limit;
+    c->selector = k->selector;
+    c->type = k->type & 0xf;
+    c->s = k->s;
+    c->dpl = k->dpl & 3;
+    c->present = k->present;
+    c->avl = k->avl;
+    c->l = k->l;
+    c->db = k->db;
+    c->g = k->g;
+    c->unusable = k->unusable;
 }
 
 /* ---- MSRs ---- */

@@ -52,9 +52,11 @@ static void kvm_vcpu_kick(struct vcpu *cpu)
 
 static int set_cpuid(struct vcpu *cpu, struct kvm_vm_data *k, struct kvm_vcpu_data *v)
 {
+    /* vm->ncpus may still be counting up while vCPUs are created */
+    int ncpus = cpu->vm->config.ncpus > cpu->vm->ncpus ? cpu->vm->config.ncpus : cpu->vm->ncpus;
     struct kvm_cpuid_ctx ctx = {
         .apic_id = (unsigned)cpu->index,
-        .ncpus = (unsigned)(cpu->vm->ncpus > 0 ? cpu->vm->ncpus : 1),
+        .ncpus = (unsigned)(ncpus > 0 ? ncpus : 1),
         .tsc_khz = 0,
     };
     int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
@@ -78,24 +80,30 @@ static int set_cpuid(struct vcpu *cpu, struct kvm_vm_data *k, struct kvm_vcpu_da
     return rc;
 }
 
+/* struct kvm_msrs ends in a flexible array: allocate it with n entries. */
+static struct kvm_msrs *msrs_alloc(int n)
+{
+    struct kvm_msrs *m = calloc(1, sizeof *m + (size_t)n * sizeof m->entries[0]);
+    if (m)
+        m->nmsrs = (uint32_t)n;
+    return m;
+}
+
 static int set_msrs(struct vcpu *cpu, int fd, const struct kvm_msr_entry *e, int n)
 {
-    struct {
-        struct kvm_msrs hdr;
-        struct kvm_msr_entry entries[64];
-    } m;
-    memset(&m, 0, sizeof m);
-    if (n > 64)
-        return err_set(-EINVAL, "kvm: too many MSRs");
-    m.hdr.nmsrs = (uint32_t)n;
-    memcpy(m.entries, e, (size_t)n * sizeof *e);
-    int done = ioctl(fd, KVM_SET_MSRS, &m);
+    struct kvm_msrs *m = msrs_alloc(n);
+    if (!m)
+        return err_set(-ENOMEM, "kvm: out of memory for MSRs");
+    memcpy(m->entries, e, (size_t)n * sizeof *e);
+    int done = ioctl(fd, KVM_SET_MSRS, m);
+    int rc = 0;
     if (done < 0)
-        return err_set(-errno, "kvm: vCPU %d: KVM_SET_MSRS: %s", cpu->index, strerror(errno));
-    if (done < n)
-        return err_set(-EINVAL, "kvm: vCPU %d: KVM refused MSR 0x%x = 0x%llx", cpu->index,
-                       e[done].index, (unsigned long long)e[done].data);
-    return 0;
+        rc = err_set(-errno, "kvm: vCPU %d: KVM_SET_MSRS: %s", cpu->index, strerror(errno));
+    else if (done < n)
+        rc = err_set(-EINVAL, "kvm: vCPU %d: KVM refused MSR 0x%x = 0x%llx", cpu->index,
+                     e[done].index, (unsigned long long)e[done].data);
+    free(m);
+    return rc;
 }
 
 /* The MSR values firmware leaves for Linux: fast strings on, the PAT power-on
@@ -189,14 +197,13 @@ static int kvm_vcpu_get_state(struct vcpu *cpu, struct cpu_state *out)
         return err_set(-ENOMEM, "kvm: out of memory");
     int rc = 0;
     const char *what = NULL;
-    struct {
-        struct kvm_msrs hdr;
-        struct kvm_msr_entry entries[64];
-    } m;
-    memset(&m, 0, sizeof m);
-    m.hdr.nmsrs = (uint32_t)k->nmsrs;
+    struct kvm_msrs *m = msrs_alloc(k->nmsrs);
+    if (!m) {
+        free(r);
+        return err_set(-ENOMEM, "kvm: out of memory for MSRs");
+    }
     for (int i = 0; i < k->nmsrs; i++)
-        m.entries[i].index = k->msr_list[i];
+        m->entries[i].index = k->msr_list[i];
 
     if (ioctl(v->fd, KVM_GET_REGS, &r->regs) < 0) what = "KVM_GET_REGS";
     else if (ioctl(v->fd, KVM_GET_SREGS, &r->sregs) < 0) what = "KVM_GET_SREGS";
@@ -209,17 +216,18 @@ static int kvm_vcpu_get_state(struct vcpu *cpu, struct cpu_state *out)
         rc = err_set(-errno, "kvm: vCPU %d: %s: %s", cpu->index, what, strerror(errno));
         goto out;
     }
-    int got = ioctl(v->fd, KVM_GET_MSRS, &m);
+    int got = ioctl(v->fd, KVM_GET_MSRS, m);
     if (got < 0 || got < k->nmsrs) {
         rc = got < 0 ? err_set(-errno, "kvm: vCPU %d: KVM_GET_MSRS: %s", cpu->index, strerror(errno))
                      : err_set(-EIO, "kvm: vCPU %d: KVM could not read MSR 0x%x", cpu->index,
-                               m.entries[got].index);
+                               m->entries[got].index);
         goto out;
     }
-    memcpy(r->msrs, m.entries, (size_t)k->nmsrs * sizeof m.entries[0]);
+    memcpy(r->msrs, m->entries, (size_t)k->nmsrs * sizeof m->entries[0]);
     r->nmsrs = k->nmsrs;
     rc = kvm_state_from_kvm(r, k->mxcsr_mask, out);
 out:
+    free(m);
     free(r);
     return rc;
 }
