@@ -1,0 +1,312 @@
+/* Decoded instructions, the opcode tables, and the operand helpers every
+ * handler uses.
+ *
+ * The decoder (decode.c) turns bytes into a struct insn without touching CPU
+ * state; dispatch.c maps (map, opcode) to a handler. Handlers are named in
+ * Intel operand notation (op_mov_Gv_Ev: "MOV Gv, Ev"), so the SDM's opcode
+ * map and the tables read the same.
+ *
+ * Plug-in points for SSE/MMX and x87 (other files, other owners):
+ *   emu_sse_0f[opcode][pfx], emu_sse_0f38[..][pfx], emu_sse_0f3a[..][pfx]
+ *     (sse_table.c) -- used for every 0F opcode that the integer table
+ *     leaves to SSE; pfx is the mandatory prefix (PFX_NONE/66/F3/F2).
+ *   emu_x87_esc[opcode - 0xD8] (x87_table.c) -- the D8..DF escapes.
+ * A NULL entry means "not implemented": the engine stops the VM with the
+ * RIP and the bytes, it never raises #UD silently. Use op_ud for opcodes
+ * that are architecturally undefined. */
+#ifndef BRUME_ACCEL_EMU_INSN_H
+#define BRUME_ACCEL_EMU_INSN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "accel/emu/emu.h"
+
+/* Opcode maps */
+enum { MAP_1BYTE = 0, MAP_0F = 1, MAP_0F38 = 2, MAP_0F3A = 3 };
+
+/* Mandatory prefix classes (the VEX "pp" order) */
+enum { PFX_NONE = 0, PFX_66 = 1, PFX_F3 = 2, PFX_F2 = 3 };
+
+/* No register in an address component */
+#define EA_NONE 0xff
+/* Base "register" for RIP-relative addressing */
+#define EA_RIP  0xfe
+
+struct insn {
+    uint8_t len;        /* total length in bytes, 1..15 */
+    uint8_t map;        /* MAP_* */
+    uint8_t op;         /* opcode byte within the map */
+    uint8_t pfx;        /* PFX_*: mandatory prefix for SSE tables */
+    uint8_t rep;        /* 0, 0xF2 (REPNE) or 0xF3 (REP/REPE) */
+    bool lock;
+    bool opsize_pfx;    /* 66 was present */
+    bool adsize_pfx;    /* 67 was present */
+    int8_t seg_override;/* SEG_* or -1 */
+    uint8_t rex;        /* the REX byte, 0 if none */
+    uint8_t osz;        /* operand size in bytes: 2, 4 or 8 */
+    uint8_t asz;        /* address size in bytes: 2, 4 or 8 */
+
+    bool has_modrm;
+    uint8_t modrm;
+    uint8_t mod;        /* modrm bits 7:6 */
+    uint8_t reg;        /* modrm bits 5:3 with REX.R: 0..15 */
+    uint8_t rm;         /* modrm bits 2:0 with REX.B (registers only) */
+    uint8_t nnn;        /* modrm bits 5:3 alone (group opcode extension) */
+
+    /* memory operand (mod != 3): seg:[base + index*scale + disp] */
+    uint8_t ea_base;    /* register, EA_NONE or EA_RIP */
+    uint8_t ea_index;   /* register or EA_NONE */
+    uint8_t ea_scale;   /* 0..3 (shift) */
+    uint8_t ea_seg;     /* default segment (SS for rBP/rSP bases) or the override */
+    int64_t disp;
+
+    uint64_t imm;       /* first immediate, sign- or zero-extended as the opcode says */
+    uint64_t imm2;      /* ENTER's second immediate, a far pointer's selector */
+
+    uint8_t bytes[15];  /* the raw bytes, for error messages */
+};
+
+typedef void (*emu_op_fn)(struct emu_cpu *c, const struct insn *i);
+
+/* Decoder modes */
+struct decode_mode {
+    bool code64;        /* 64-bit mode (CS.L with EFER.LMA) */
+    bool def32;         /* CS.D: default operand/address size 32 (ignored in 64-bit mode) */
+};
+
+enum {
+    DECODE_OK = 0,
+    DECODE_UD = -1,     /* undefined encoding: #UD */
+    DECODE_MORE = -2,   /* needs more bytes than were available */
+    DECODE_TOOLONG = -3,/* more than 15 bytes: #GP(0) */
+};
+
+/* Decodes one instruction from buf[0..avail). Returns DECODE_OK and fills
+ * *i, or a DECODE_* error. Never reads beyond avail (at most 15). */
+int emu_decode(const uint8_t *buf, unsigned avail, struct decode_mode m, struct insn *i);
+
+struct emu_icache_entry {
+    const uint8_t *host;  /* first byte of the instruction, NULL if empty */
+    uint64_t w[2], m[2];  /* the instruction's bytes and the mask of its length */
+    uint8_t mode;         /* decode_mode the entry was decoded in */
+    emu_op_fn fn;
+    struct insn insn;
+};
+
+/* Returns the handler for a decoded instruction (never NULL: unknown
+ * entries map to op_unimpl). */
+emu_op_fn emu_dispatch(const struct insn *i);
+
+/* Plug-in tables (see the top of this file) */
+extern const emu_op_fn emu_sse_0f[256][4];
+extern const emu_op_fn emu_sse_0f38[256][4];
+extern const emu_op_fn emu_sse_0f3a[256][4];
+extern const emu_op_fn emu_x87_esc[8];
+
+/* Shared handlers */
+void op_ud(struct emu_cpu *c, const struct insn *i);      /* #UD */
+void op_unimpl(struct emu_cpu *c, const struct insn *i);  /* stops the VM */
+
+/* ---- operand helpers ---- */
+
+static inline uint64_t mask_of(unsigned size)
+{
+    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static inline uint64_t sign_bit(unsigned size)
+{
+    return 1ull << (size * 8 - 1);
+}
+
+/* Sign-extends the low size bytes of v. */
+static inline int64_t sext(uint64_t v, unsigned size)
+{
+    unsigned sh = 64 - size * 8;
+    return (int64_t)(v << sh) >> sh;
+}
+
+/* Register n (0..15) read as size bytes; byte registers 4..7 are AH..BH
+ * when the instruction has no REX prefix. */
+static inline uint64_t reg_read(const struct emu_cpu *c, const struct insn *i, unsigned n, unsigned size)
+{
+    switch (size) {
+    case 1:
+        if (n >= 4 && n < 8 && !i->rex)
+            return (c->r[n - 4] >> 8) & 0xff;
+        return c->r[n] & 0xff;
+    case 2: return c->r[n] & 0xffff;
+    case 4: return c->r[n] & 0xffffffff;
+    default: return c->r[n];
+    }
+}
+
+/* Writes size bytes to register n: 32-bit writes zero the upper half,
+ * 8- and 16-bit writes keep the rest. */
+static inline void reg_write(struct emu_cpu *c, const struct insn *i, unsigned n, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1:
+        if (n >= 4 && n < 8 && !i->rex)
+            c->r[n - 4] = (c->r[n - 4] & ~0xff00ull) | ((v & 0xff) << 8);
+        else
+            c->r[n] = (c->r[n] & ~0xffull) | (v & 0xff);
+        break;
+    case 2: c->r[n] = (c->r[n] & ~0xffffull) | (v & 0xffff); break;
+    case 4: c->r[n] = v & 0xffffffff; break;
+    default: c->r[n] = v; break;
+    }
+}
+
+/* Writes a register of the given size, whole-register semantics (no AH). */
+static inline void reg_set(struct emu_cpu *c, unsigned n, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1: c->r[n] = (c->r[n] & ~0xffull) | (v & 0xff); break;
+    case 2: c->r[n] = (c->r[n] & ~0xffffull) | (v & 0xffff); break;
+    case 4: c->r[n] = v & 0xffffffff; break;
+    default: c->r[n] = v; break;
+    }
+}
+
+/* The effective address (offset) of the memory operand, wrapped to the
+ * address size. */
+static inline uint64_t insn_ea(const struct emu_cpu *c, const struct insn *i)
+{
+    uint64_t a = (uint64_t)i->disp;
+    if (i->ea_base == EA_RIP)
+        a += c->rip + i->len;
+    else if (i->ea_base != EA_NONE)
+        a += c->r[i->ea_base];
+    if (i->ea_index != EA_NONE)
+        a += c->r[i->ea_index] << i->ea_scale;
+    return a & mask_of(i->asz);
+}
+
+/* Linear address of the memory operand for an access of size bytes. */
+static inline uint64_t insn_lin(struct emu_cpu *c, const struct insn *i, unsigned size)
+{
+    uint64_t ea = insn_ea(c, i);
+    /* 64-bit mode without FS/GS: no base, only the canonical check */
+    if (c->mode == MODE_LONG64 && i->ea_seg < SEG_FS && emu_canonical(ea))
+        return ea;
+    return emu_linear(c, i->ea_seg, ea, size);
+}
+
+/* Memory operand at ModRM + extra bytes (for BT with register offsets, ...) */
+static inline uint64_t mem_read(struct emu_cpu *c, const struct insn *i, unsigned size)
+{
+    return emu_read_lin(c, insn_lin(c, i, size), size);
+}
+
+static inline void mem_write(struct emu_cpu *c, const struct insn *i, unsigned size, uint64_t v)
+{
+    emu_write_lin(c, insn_lin(c, i, size), size, v);
+}
+
+/* Segment-relative access (string instructions, stack, moffs) */
+static inline uint64_t seg_read(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
+{
+    return emu_read_lin(c, emu_linear(c, seg, off, size), size);
+}
+
+static inline void seg_write(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t v)
+{
+    emu_write_lin(c, emu_linear(c, seg, off, size), size, v);
+}
+
+/* E operand (ModRM r/m): register or memory */
+static inline uint64_t rd_E(struct emu_cpu *c, const struct insn *i, unsigned size)
+{
+    if (i->mod == 3)
+        return reg_read(c, i, i->rm, size);
+    return mem_read(c, i, size);
+}
+
+static inline void wr_E(struct emu_cpu *c, const struct insn *i, unsigned size, uint64_t v)
+{
+    if (i->mod == 3)
+        reg_write(c, i, i->rm, size, v);
+    else
+        mem_write(c, i, size, v);
+}
+
+/* G operand (ModRM reg) */
+static inline uint64_t rd_G(const struct emu_cpu *c, const struct insn *i, unsigned size)
+{
+    return reg_read(c, i, i->reg, size);
+}
+
+static inline void wr_G(struct emu_cpu *c, const struct insn *i, unsigned size, uint64_t v)
+{
+    reg_write(c, i, i->reg, size, v);
+}
+
+/* Operand size of a "b" opcode (bit 0 clear) or the "v" size. */
+static inline unsigned osz_bv(const struct insn *i)
+{
+    return (i->op & 1) ? i->osz : 1;
+}
+
+/* A read-modify-write of the E operand: fn computes the new value (and
+ * flags) from the old value and src. With LOCK on memory the update is
+ * atomic against other vCPUs (host compare-and-swap, or the per-VM split
+ * lock for page-crossing / MMIO operands). write=false: only compute (CMP,
+ * TEST). Returns the old value. */
+typedef uint64_t (*emu_rmw_fn)(struct emu_cpu *c, uint64_t old, uint64_t src, unsigned size);
+uint64_t emu_rmw_E(struct emu_cpu *c, const struct insn *i, unsigned size, emu_rmw_fn fn, uint64_t src, bool write);
+/* The same at a linear address (locked if lock). */
+uint64_t emu_rmw_lin(struct emu_cpu *c, uint64_t lin, unsigned size, emu_rmw_fn fn, uint64_t src, bool lock);
+
+/* LOCK is allowed only on these forms with a memory destination. */
+void emu_check_lock(struct emu_cpu *c, const struct insn *i);
+
+/* ---- flags.c ---- */
+#define FLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
+bool emu_cond(const struct emu_cpu *c, unsigned cc);  /* Jcc/SETcc/CMOVcc condition 0..15 */
+/* Sets SF, ZF, PF from res (size bytes); clears nothing else. */
+static inline uint64_t flags_szp(uint64_t res, unsigned size)
+{
+    uint64_t f = 0;
+    res &= mask_of(size);
+    if (res == 0)
+        f |= RFLAGS_ZF;
+    if (res & sign_bit(size))
+        f |= RFLAGS_SF;
+    if (!__builtin_parity((unsigned)(res & 0xff)))
+        f |= RFLAGS_PF;
+    return f;
+}
+static inline void flags_set(struct emu_cpu *c, uint64_t which, uint64_t values)
+{
+    c->rflags = (c->rflags & ~which) | (values & which);
+}
+
+/* ---- alu.c (the ALU cores, shared with string.c and friends) ---- */
+uint64_t alu_add(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size);
+uint64_t alu_adc(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size);
+uint64_t alu_sub(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size);
+uint64_t alu_sbb(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size);
+uint64_t alu_and(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size);
+uint64_t alu_or(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size);
+uint64_t alu_xor(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size);
+
+/* ---- stack.c ---- */
+unsigned emu_stack_size(const struct emu_cpu *c);  /* 2, 4 or 8: the SS/RSP width */
+void emu_push(struct emu_cpu *c, unsigned size, uint64_t v);
+uint64_t emu_pop(struct emu_cpu *c, unsigned size);
+/* Reads the value POP would return, without changing RSP. */
+uint64_t emu_peek(struct emu_cpu *c, unsigned size, unsigned offset);
+
+/* ---- branch.c ---- */
+/* Sets next_rip, with the operand-size wrap and canonical check. */
+void emu_jump(struct emu_cpu *c, uint64_t target, unsigned osz);
+
+/* Handler declarations, one per topic file, used by dispatch.c */
+#define OP(name) void name(struct emu_cpu *c, const struct insn *i)
+#include "accel/emu/ops.h"
+
+
+#endif
