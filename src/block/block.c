@@ -261,14 +261,6 @@ static int check_range(struct block_dev *bd, uint64_t off, uint64_t len, bool wr
     return 0;
 }
 
-static uint64_t iov_total(const struct iovec *iov, int iovcnt)
-{
-    uint64_t t = 0;
-    for (int i = 0; i < iovcnt; i++)
-        t += iov[i].iov_len;
-    return t;
-}
-
 int block_preadv(struct block_dev *bd, const struct iovec *iov, int iovcnt, uint64_t offset)
 {
     uint64_t len = iov_total(iov, iovcnt);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "block/block.h"
+#include "util/iov.h"
 
 #define BLOCK_MAX_CHAIN 64          /* backing chains longer than this are refused */
 #define BLOCK_MAX_IOV 1024
@@ -71,11 +72,6 @@ int block_open_backing(struct block_dev *bd, const char *name, const char *fmt);
  * when there is no backing file (or the backing file is shorter). */
 int block_read_backing(struct block_dev *bd, const struct iovec *iov, int iovcnt, uint64_t off, uint64_t len);
 
-/* iovec helpers (iov.c). */
-int iov_slice(const struct iovec *iov, int iovcnt, uint64_t skip, uint64_t len, struct iovec *out, int max);
-void iov_memset(const struct iovec *iov, int iovcnt, uint64_t skip, int c, uint64_t len);
-void iov_to_buf(const struct iovec *iov, int iovcnt, uint64_t skip, void *buf, uint64_t len);
-void buf_to_iov(const struct iovec *iov, int iovcnt, uint64_t skip, const void *buf, uint64_t len);
 
 /* Loops over short transfers and EINTR; returns 0 or -errno. A read past
  * the end of file fills the rest with zeroes. */

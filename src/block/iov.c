@@ -1,58 +1,8 @@
-/* iovec slicing and whole-range file I/O shared by the drivers. */
+/* Whole-range file I/O shared by the drivers (iovec helpers: util/iov.h). */
 #include <errno.h>
 #include <unistd.h>
 
 #include "block/block_int.h"
-
-/* Describes bytes [skip, skip+len) of iov in out[]; returns the count or -EINVAL. */
-int iov_slice(const struct iovec *iov, int iovcnt, uint64_t skip, uint64_t len, struct iovec *out, int max)
-{
-    int n = 0;
-    for (int i = 0; i < iovcnt && len; i++) {
-        uint64_t l = iov[i].iov_len;
-        if (skip >= l) {
-            skip -= l;
-            continue;
-        }
-        if (n == max)
-            return -EINVAL;
-        uint64_t take = l - skip < len ? l - skip : len;
-        out[n].iov_base = (char *)iov[i].iov_base + skip;
-        out[n].iov_len = take;
-        n++;
-        len -= take;
-        skip = 0;
-    }
-    return len ? -EINVAL : n;
-}
-
-#define IOV_WALK(body)                                                   \
-    for (int i = 0; i < iovcnt && len; i++) {                            \
-        uint64_t l = iov[i].iov_len;                                     \
-        if (skip >= l) { skip -= l; continue; }                          \
-        uint64_t take = l - skip < len ? l - skip : len;                 \
-        char *p = (char *)iov[i].iov_base + skip;                        \
-        body;                                                            \
-        len -= take;                                                     \
-        skip = 0;                                                        \
-    }
-
-void iov_memset(const struct iovec *iov, int iovcnt, uint64_t skip, int c, uint64_t len)
-{
-    IOV_WALK(memset(p, c, take))
-}
-
-void iov_to_buf(const struct iovec *iov, int iovcnt, uint64_t skip, void *buf, uint64_t len)
-{
-    char *b = buf;
-    IOV_WALK(memcpy(b, p, take); b += take)
-}
-
-void buf_to_iov(const struct iovec *iov, int iovcnt, uint64_t skip, const void *buf, uint64_t len)
-{
-    const char *b = buf;
-    IOV_WALK(memcpy(p, b, take); b += take)
-}
 
 int file_pread_all(int fd, void *buf, size_t len, uint64_t off)
 {

@@ -142,7 +142,7 @@ int qcow2_preadv(struct block_dev *bd, const struct iovec *iov, int iovcnt, uint
         case QK_COMPRESSED:
             r = qcow2_decompress(bd, e, q->comp_cache);
             if (!r)
-                buf_to_iov(v, n, 0, q->comp_cache + in, run);
+                iov_from_buf(v, n, 0, q->comp_cache + in, run);
             break;
         }
         if (r)

@@ -184,7 +184,7 @@ static int vmdk_preadv(struct block_dev *bd, const struct iovec *iov, int iovcnt
             r = read_compressed(bd, sec);
             if (r)
                 return r;
-            buf_to_iov(s, k, 0, v->gbuf + in, n);
+            iov_from_buf(s, k, 0, v->gbuf + in, n);
         } else {
             if ((uint64_t)sec * 512 + v->grain > v->fsize + v->grain)
                 return err_set(-EIO, "%s: VMDK grain past the end of the file", bd->path);

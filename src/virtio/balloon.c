@@ -59,7 +59,7 @@ static void pfns(struct virtio_dev *dev, int q, bool inflate)
         uint64_t n = b->elem.out_len / 4;
         for (uint64_t i = 0; i < n; i++) {
             uint32_t pfn;
-            virtq_iov_read(b->elem.iov, b->elem.nout, i * 4, &pfn, 4);
+            iov_to_buf(b->elem.iov, b->elem.nout, i * 4, &pfn, 4);
             if (!inflate) {
                 b->deflated++;
                 continue;
@@ -100,7 +100,7 @@ static void stats(struct virtio_dev *dev, int q)
         uint64_t n = b->elem.out_len / 10;
         for (uint64_t i = 0; i < n && i < 64; i++) {
             uint8_t ent[10];
-            virtq_iov_read(b->elem.iov, b->elem.nout, i * 10, ent, 10);
+            iov_to_buf(b->elem.iov, b->elem.nout, i * 10, ent, 10);
             uint16_t tag;
             uint64_t val;
             memcpy(&tag, ent, 2);

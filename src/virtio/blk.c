@@ -114,7 +114,7 @@ static uint8_t prep_zeroing(struct blk *b, struct blk_req *r, uint32_t type)
     struct blk_discard_seg seg;
     if (e->out_len != sizeof(struct blk_req_hdr) + sizeof(seg))
         return VIRTIO_BLK_S_UNSUPP;
-    virtq_iov_read(e->iov, e->nout, sizeof(struct blk_req_hdr), &seg, sizeof(seg));
+    iov_to_buf(e->iov, e->nout, sizeof(struct blk_req_hdr), &seg, sizeof(seg));
     if (b->read_only)
         return VIRTIO_BLK_S_IOERR;
     if (seg.flags & ~(uint32_t)BLK_WZ_FLAG_UNMAP ||
@@ -141,7 +141,7 @@ static int prepare(struct virtio_dev *dev, struct blk_req *r, uint8_t *status, u
         virtio_dev_fail(dev, "request without header or status byte");
         return -1;
     }
-    virtq_iov_read(e->iov, e->nout, 0, &h, sizeof(h));
+    iov_to_buf(e->iov, e->nout, 0, &h, sizeof(h));
     struct iovec *last = &e->iov[e->nout + e->nin - 1];
     r->status = (uint8_t *)last->iov_base + last->iov_len - 1;
     r->in_data = 0;
@@ -153,8 +153,8 @@ static int prepare(struct virtio_dev *dev, struct blk_req *r, uint8_t *status, u
     case VIRTIO_BLK_T_OUT: {
         bool in = h.type == VIRTIO_BLK_T_IN;
         uint64_t len = in ? e->in_len - 1 : e->out_len - sizeof(h);
-        int n = in ? virtq_iov_slice(e->iov + e->nout, e->nin, 0, len, r->data, VIRTQ_MAX_SEGS)
-                   : virtq_iov_slice(e->iov, e->nout, sizeof(h), len, r->data, VIRTQ_MAX_SEGS);
+        int n = in ? iov_slice(e->iov + e->nout, e->nin, 0, len, r->data, VIRTQ_MAX_SEGS)
+                   : iov_slice(e->iov, e->nout, sizeof(h), len, r->data, VIRTQ_MAX_SEGS);
         if (n < 0 || len % 512 || len > UINT32_MAX - 1 || !range_ok(b, h.sector, len / 512)) {
             *status = VIRTIO_BLK_S_IOERR;
             return 1;
@@ -177,7 +177,7 @@ static int prepare(struct virtio_dev *dev, struct blk_req *r, uint8_t *status, u
     case VIRTIO_BLK_T_GET_ID: {
         size_t room = e->in_len - 1;
         size_t n = room < sizeof(b->id) ? room : sizeof(b->id);
-        virtq_iov_write(e->iov + e->nout, e->nin, 0, b->id, n);
+        iov_from_buf(e->iov + e->nout, e->nin, 0, b->id, n);
         r->in_data = (uint32_t)n;
         *status = VIRTIO_BLK_S_OK;
         return 1;

@@ -75,7 +75,7 @@ static void tx(struct virtio_dev *dev)
                 break;
             }
         }
-        int cnt = virtq_iov_slice(e->iov, e->nout, NET_HDR_LEN, len, n->txiov, VIRTQ_MAX_SEGS);
+        int cnt = iov_slice(e->iov, e->nout, NET_HDR_LEN, len, n->txiov, VIRTQ_MAX_SEGS);
         if (cnt > 0 && n->be)
             n->be->ops->send(n->be, n->txiov, cnt);
         virtq_push(&dev->queues[NET_TX].vq, e->head, 0);
@@ -116,8 +116,8 @@ static int deliver(struct virtio_dev *dev, const uint8_t *data, size_t len)
     uint8_t hdr[NET_HDR_LEN] = {0};
     hdr[10] = 1;  /* num_buffers */
     const struct iovec *in = e->iov + e->nout;
-    virtq_iov_write(in, e->nin, 0, hdr, NET_HDR_LEN);
-    virtq_iov_write(in, e->nin, NET_HDR_LEN, data, len);
+    iov_from_buf(in, e->nin, 0, hdr, NET_HDR_LEN);
+    iov_from_buf(in, e->nin, NET_HDR_LEN, data, len);
     if (rate_limiter_active(&n->rx_rl))
         token_bucket_consume(&n->rx_rl.bytes, len, vm_clock_ns());
     virtq_push(vq, e->head, (uint32_t)(NET_HDR_LEN + len));

@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 
 #include "vm/memory.h"
+#include "util/iov.h"   /* iov_to_buf, iov_from_buf, iov_slice over elements */
 
 #define VIRTQ_DESC_F_NEXT     1
 #define VIRTQ_DESC_F_WRITE    2
@@ -109,18 +110,5 @@ void virtq_set_notify(struct virtq *q, bool enable);
 /* Marks q broken with a reason (printf format). Returns -EIO. */
 int virtq_break(struct virtq *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- helpers over an element's iovecs ---- */
-
-/* Copies up to len bytes from iov (starting at offset) into buf; returns
- * the count copied. */
-size_t virtq_iov_read(const struct iovec *iov, int cnt, size_t offset, void *buf, size_t len);
-/* Copies up to len bytes from buf into iov at offset; returns the count. */
-size_t virtq_iov_write(const struct iovec *iov, int cnt, size_t offset, const void *buf, size_t len);
-/* Builds in dst (room for max entries) the iovecs that cover [offset,
- * offset+len) of src. Returns the number of entries, or -1 if len bytes are
- * not there or max is too small. */
-int virtq_iov_slice(const struct iovec *src, int cnt, size_t offset, size_t len,
-              struct iovec *dst, int max);
-size_t virtq_iov_total(const struct iovec *iov, int cnt);
 
 #endif

@@ -30,7 +30,7 @@ static int rec_send(struct net_backend *be, const struct iovec *iov, int cnt)
 {
     struct rec_be *r = (struct rec_be *)be;
     pthread_mutex_lock(&r->lock);
-    r->last_len = virtq_iov_read(iov, cnt, 0, r->last, sizeof(r->last));
+    r->last_len = iov_to_buf(iov, cnt, 0, r->last, sizeof(r->last));
     if (r->nsent < 8)
         r->sent_ns[r->nsent] = vm_clock_ns();
     r->nsent++;

@@ -291,16 +291,16 @@ static void test_iov_helpers(void)
 {
     uint8_t a[4] = {1, 2, 3, 4}, b[3] = {5, 6, 7}, out[7];
     struct iovec iov[2] = {{a, 4}, {b, 3}}, s[2];
-    CHECK_EQ(virtq_iov_total(iov, 2), 7);
-    CHECK_EQ(virtq_iov_read(iov, 2, 2, out, 4), 4);
+    CHECK_EQ(iov_total(iov, 2), 7);
+    CHECK_EQ(iov_to_buf(iov, 2, 2, out, 4), 4);
     CHECK(out[0] == 3 && out[1] == 4 && out[2] == 5 && out[3] == 6);
-    CHECK_EQ(virtq_iov_read(iov, 2, 5, out, 10), 2);
-    CHECK_EQ(virtq_iov_slice(iov, 2, 3, 3, s, 2), 2);
+    CHECK_EQ(iov_to_buf(iov, 2, 5, out, 10), 2);
+    CHECK_EQ(iov_slice(iov, 2, 3, 3, s, 2), 2);
     CHECK(s[0].iov_base == a + 3 && s[0].iov_len == 1 && s[1].iov_len == 2);
-    CHECK_EQ(virtq_iov_slice(iov, 2, 3, 5, s, 2), -1);
-    CHECK_EQ(virtq_iov_slice(iov, 2, 0, 7, s, 1), -1);
+    CHECK_EQ(iov_slice(iov, 2, 3, 5, s, 2), -1);
+    CHECK_EQ(iov_slice(iov, 2, 0, 7, s, 1), -1);
     uint8_t nine[2] = {9, 9};
-    CHECK_EQ(virtq_iov_write(iov, 2, 3, nine, 2), 2);
+    CHECK_EQ(iov_from_buf(iov, 2, 3, nine, 2), 2);
     CHECK(a[3] == 9 && b[0] == 9);
 }
 
