@@ -1,5 +1,7 @@
 /* libFuzzer harness for the virtio-mmio transport with real devices
- * (rng, console, balloon) behind it: the input is a guest that writes and
+ * (rng, console, balloon, and virtio-blk on a
+ * raw image without an I/O loop, so its requests complete at once with
+ * IOERR: the request parsing is what gets fuzzed) behind it: the input is a guest that writes and
  * reads registers in any order and fills a small guest RAM with rings.
  * Queue notifications run inline (no I/O loop). ASan/UBSan catch memory
  * errors; the asserts check the transport's invariants. */
@@ -9,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "block/block.h"
 #include "util/log.h"
 #include "virtio/devices.h"
 #include "vm/memory.h"
@@ -16,6 +21,7 @@
 #define RAM (1u << 20)
 
 static struct guest_memory mem;
+static struct block_dev *disk;
 
 static void irq(void *opaque, unsigned gsi, int level)
 {
@@ -34,6 +40,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!mem.nregions && guest_memory_init(&mem, RAM) < 0)
         abort();
+    if (!disk) {
+        char path[] = "/tmp/brume-fuzz-blk-XXXXXX";
+        int fd = mkstemp(path);
+        if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
+            abort();
+        struct block_open_opts o = {.format = "raw", .no_lock = true};
+        if (block_open(path, &o, &disk) < 0)
+            abort();
+        unlink(path);
+        close(fd);
+    }
     if (size < 2)
         return 0;
     /* byte 1: number of 6-byte commands; they follow, and the rest of the
@@ -51,13 +68,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&dev, 0, sizeof(dev));
     dev.mem = &mem;
     dev.irq_fn = irq;
-    int kind = data[0] % 3, rc;
+    int kind = data[0] % 4, rc;
+    struct virtio_blk_opts bo = {.read_only = data[0] & 4, .iops = data[0] & 8 ? 1000 : 0};
     if (kind == 0)
         rc = virtio_rng_init(&dev, "rng0");
     else if (kind == 1)
         rc = virtio_console_init(&dev, "hvc0", -1, -1);
-    else
+    else if (kind == 2)
         rc = virtio_balloon_init(&dev, "balloon0", 16);
+    else
+        rc = virtio_blk_init(&dev, "vda", disk, &bo);
     assert(rc == 0);
 
     /* 6-byte commands: op/register, 4-byte value, access size */
@@ -86,7 +106,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         virtio_rng_fini(&dev);
     else if (kind == 1)
         virtio_console_fini(&dev);
-    else
+    else if (kind == 2)
         virtio_balloon_fini(&dev);
+    else
+        virtio_blk_fini(&dev);
     return 0;
 }
