@@ -43,8 +43,11 @@ if [ ! -f "$dir/.complete" ]; then
   mkdir -p "$cache/kernel"
   tmp=$(mktemp -d "$cache/kernel/.fetch.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
-  # apt-get download writes into the current directory.
-  (cd "$tmp" && apt-get download -q "$pkg=$version" >&2) ||
+  # apt-get download writes into the current directory. As root, apt would
+  # drop to its _apt user, which cannot write into our private folder.
+  sandbox=()
+  [ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
+  (cd "$tmp" && apt-get download -q "${sandbox[@]}" "$pkg=$version" >&2) ||
     die "apt-get download $pkg=$version failed"
   deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n1)
   [ -n "$deb" ] || die "apt-get download produced no .deb"

@@ -135,6 +135,8 @@ case "$guest" in
     grep -q '^reset: writing 0xFE' "$log" || fail "the guest never reached the reset"
     grep -q '^guest: FAIL' "$log" && fail "the guest reported a failure"
     ;;
+  timer|smp)
+    ;;   # PASS and status 0, checked above, are the whole judgement
   *)
     fail "no judgement known for guest '$guest'"
     ;;

@@ -37,11 +37,14 @@
                      F_CMOV | F_PAT | F_CLFSH | CPUID_1_EDX_FPU_SSE)
 #define CPUID_1_ECX (F_CX16 | F_POPCNT | F_HYPERVISOR | CPUID_1_ECX_SSE)
 
-/* Leaf 7 EBX: ERMS (REP MOVSB/STOSB are exact, the bit is a hint).
+/* Leaf 7 EBX: TSC_ADJUST (with the invariant TSC it lets Linux trust the
+ * TSC without the clocksource watchdog, which compares it with jiffies that
+ * an emulated CPU delivers late); ERMS (REP MOVSB/STOSB are exact, the bit
+ * is a hint).
  * Leaf 7 EDX: ARCH_CAPABILITIES (MSR 0x10A says which speculative-execution
  * flaws this CPU does not have: none of them, it does not speculate), so
  * Linux needs neither page-table isolation nor VERW buffer clearing. */
-#define CPUID_7_EBX (1u << 9)
+#define CPUID_7_EBX ((1u << 1) | (1u << 9))  /* TSC_ADJUST, ERMS */
 #define CPUID_7_EDX (1u << 29)
 
 /* 0x80000001 */

@@ -25,6 +25,10 @@
 
 struct emu_vm {
     pthread_mutex_t split_lock;   /* LOCKed operations that the host cannot do atomically */
+    /* The VM-wide TSC offset: every vCPU starts with it, so the TSCs are
+     * synchronized (Linux checks that across CPUs and otherwise marks the
+     * TSC unstable). Guarded by split_lock. */
+    int64_t tsc_offset;
 };
 
 struct emu_vcpu {
@@ -165,6 +169,8 @@ static int emu_vm_init(struct vm *vm)
     if (!e)
         return err_set(-ENOMEM, "emu: out of memory");
     pthread_mutex_init(&e->split_lock, NULL);
+    /* TSC 0 at VM creation */
+    e->tsc_offset = -(int64_t)(uint64_t)((unsigned __int128)vm_clock_ns() * MACHINE_CRYSTAL_HZ / 1000000000u);
     vm->accel_data = e;
     return 0;
 }
@@ -211,6 +217,8 @@ static int emu_vcpu_init(struct vcpu *cpu)
     c->vm = cpu->vm;
     c->split_lock = cpu->vm->accel_data ? &((struct emu_vm *)cpu->vm->accel_data)->split_lock : NULL;
     c->apic_id = (uint32_t)cpu->index;
+    if (cpu->vm->accel_data)
+        c->tsc_offset = ((struct emu_vm *)cpu->vm->accel_data)->tsc_offset;
     c->msr.apic_base = APIC_BASE_DEFAULT | APIC_BASE_ENABLE | (cpu->index == 0 ? APIC_BASE_BSP : 0);
     cpu->accel_data = v;
     reset_for_init(v);
@@ -355,6 +363,20 @@ static int emu_vcpu_set_state(struct vcpu *cpu, const struct cpu_state *in)
     if (cpu->lapic)
         lapic_set_state(cpu->lapic, in->lapic);
     emu_set_state(&v->cpu, in);
+    /* Keep the TSCs of all vCPUs synchronized, as KVM does: a TSC value
+     * within one second of the VM-wide TSC matches it exactly (boot and
+     * restore set every vCPU at about the same moment); anything else
+     * moves the VM-wide offset, which the other vCPUs then match. */
+    struct emu_vm *e = cpu->vm->accel_data;
+    if (e) {
+        pthread_mutex_lock(&e->split_lock);
+        int64_t mine = v->cpu.tsc_offset;
+        int64_t diff = mine - e->tsc_offset;
+        if (diff < -(int64_t)MACHINE_CRYSTAL_HZ || diff > (int64_t)MACHINE_CRYSTAL_HZ)
+            e->tsc_offset = mine;
+        v->cpu.tsc_offset = e->tsc_offset;
+        pthread_mutex_unlock(&e->split_lock);
+    }
     return 0;
 }
 

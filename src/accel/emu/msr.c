@@ -3,6 +3,7 @@
 #include "accel/emu/insn.h"
 #include "vm/machine.h"
 
+#define MSR_IA32_TSC_ADJUST  0x3b
 #define MSR_IA32_UCODE_REV   0x8b
 #define MSR_ARCH_CAPABILITIES 0x10a
 /* RDCL_NO, SSB_NO, MDS_NO, PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO,
@@ -69,6 +70,7 @@ bool emu_rdmsr(struct emu_cpu *c, uint32_t msr, uint64_t *v)
     }
     switch (msr) {
     case MSR_IA32_TSC: *v = emu_rdtsc(c); return true;
+    case MSR_IA32_TSC_ADJUST: *v = (uint64_t)c->tsc_adjust; return true;
     case MSR_IA32_APIC_BASE: *v = c->msr.apic_base; return true;
     case MSR_IA32_UCODE_REV: *v = 0x100000000ull; return true;
     case MSR_ARCH_CAPABILITIES: *v = ARCH_CAP_VALUE; return true;
@@ -119,8 +121,17 @@ bool emu_wrmsr(struct emu_cpu *c, uint32_t msr, uint64_t v)
         return true;
     }
     switch (msr) {
-    case MSR_IA32_TSC:
-        c->tsc_offset = (int64_t)(v - (emu_rdtsc(c) - (uint64_t)c->tsc_offset));
+    case MSR_IA32_TSC: {
+        /* SDM 17.17.3: a TSC write moves TSC_ADJUST by the same amount */
+        uint64_t old = emu_rdtsc(c);
+        c->tsc_adjust += (int64_t)(v - old);
+        c->tsc_offset += (int64_t)(v - old);
+        return true;
+    }
+    case MSR_IA32_TSC_ADJUST:
+        /* ... and a TSC_ADJUST write moves the TSC */
+        c->tsc_offset += (int64_t)(v - (uint64_t)c->tsc_adjust);
+        c->tsc_adjust = (int64_t)v;
         return true;
     case MSR_IA32_APIC_BASE: {
         /* BSP bit is read-only; x2APIC (bit 10) is not supported */

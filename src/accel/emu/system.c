@@ -338,6 +338,8 @@ OP(op_mov_cr)
 {
     unsigned n = i->reg;
     bool to_cr = i->op == 0x22;
+    if (n == 8 && c->mode != MODE_LONG64)
+        emu_raise(c, EXC_UD);  /* CR8 exists in 64-bit mode only */
     need_cpl0(c);  /* also valid in real mode (CPL 0), as trampolines use it */
     if (!to_cr) {
         uint64_t v;

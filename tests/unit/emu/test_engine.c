@@ -270,8 +270,36 @@ static void test_unimplemented_stops(void)
     machine_free(m);
 }
 
+/* Setting one vCPU's TSC (as the boot path does for the BSP) keeps every
+ * vCPU on the same TSC: Linux's cross-CPU TSC check fails otherwise. */
+static void test_tsc_synchronized(void)
+{
+    struct machine *m = machine_new(2);
+    struct cpu_state *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+    accel_emu_ops.vcpu_get_state(&m->vm.vcpus[0], a);
+    a->msr.tsc = 0;
+    accel_emu_ops.vcpu_set_state(&m->vm.vcpus[0], a);
+    accel_emu_ops.vcpu_get_state(&m->vm.vcpus[1], b);
+    accel_emu_ops.vcpu_get_state(&m->vm.vcpus[0], a);
+    /* vCPU 1 read its TSC before vCPU 0: it must not be ahead */
+    CHECK(b->msr.tsc <= a->msr.tsc);
+    /* a restore to a far value moves every vCPU there */
+    a->msr.tsc = 1ull << 50;
+    accel_emu_ops.vcpu_set_state(&m->vm.vcpus[0], a);
+    b->msr.tsc = 1ull << 50;
+    accel_emu_ops.vcpu_set_state(&m->vm.vcpus[1], b);
+    accel_emu_ops.vcpu_get_state(&m->vm.vcpus[0], a);
+    accel_emu_ops.vcpu_get_state(&m->vm.vcpus[1], b);
+    CHECK(a->msr.tsc >= 1ull << 50);
+    CHECK(b->msr.tsc >= a->msr.tsc);
+    free(a);
+    free(b);
+    machine_free(m);
+}
+
 int main(void)
 {
+    test_tsc_synchronized();
     test_hlt_interrupt_sipi();
     test_triple_fault();
     test_unimplemented_stops();

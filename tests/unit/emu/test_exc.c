@@ -286,8 +286,29 @@ static void test_compat_legacy(void)
     sys_free(m);
 }
 
+/* WRMSR TSC moves IA32_TSC_ADJUST by the same amount; writing TSC_ADJUST
+ * moves the TSC (SDM 17.17.3). The test clock is frozen at 1000 ns:
+ *   mov ecx,0x10; xor eax,eax; mov edx,1; wrmsr        TSC = 2^32
+ *   mov ecx,0x3b; rdmsr; mov r8d,eax; mov r9d,edx     TSC_ADJUST
+ *   xor eax,eax; xor edx,edx; wrmsr; rdtsc; hlt       TSC_ADJUST = 0 */
+static void test_tsc_adjust(void)
+{
+    static const uint8_t code[] = { 0xb9, 0x10, 0x00, 0x00, 0x00, 0x31, 0xc0, 0xba, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x30,
+                                    0xb9, 0x3b, 0x00, 0x00, 0x00, 0x0f, 0x32, 0x41, 0x89, 0xc0, 0x41, 0x89, 0xd1, 0x31,
+                                    0xc0, 0x31, 0xd2, 0x0f, 0x30, 0x0f, 0x31, 0xf4 };
+    struct sysm *m = setup();
+    sys_code(m, SYS_KCODE, code, sizeof(code));
+    sys_run(m, 100);
+    CHECK_EQ(m->c.exit, EMU_EXIT_HLT);
+    uint64_t adjust = (m->c.r[GPR_R9] << 32) | m->c.r[GPR_R8];
+    CHECK_EQ(adjust, (1ull << 32) - 1000);               /* TSC was 1000 before the write */
+    CHECK_EQ((m->c.r[GPR_RDX] << 32) | m->c.r[GPR_RAX], 1000);
+    sys_free(m);
+}
+
 int main(void)
 {
+    test_tsc_adjust();
     test_compat_legacy();
     test_trampoline();
     test_lsl_lar_verw();

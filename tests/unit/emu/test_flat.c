@@ -856,6 +856,20 @@ static void test_rep_zero_count(struct flat *f)
     CHECK_EQ(f->mem[0x8000], 0);
 }
 
+/* mov eax, 7; xor ecx, ecx; cpuid; int3 */
+static void test_tsc_adjust_cpuid(struct flat *f)
+{
+    static const uint8_t code[] = { 0xb8, 0x07, 0x00, 0x00, 0x00, 0x31, 0xc9, 0x0f, 0xa2, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    /* TSC_ADJUST and ERMS; no BMI1/AVX2/SMEP/BMI2/ERMS-less */
+    CHECK_EQ(f->st.regs[GPR_RBX] & ((1u << 1) | (1u << 9)), (1u << 1) | (1u << 9));
+    CHECK_EQ(f->st.regs[GPR_RBX] & ((1u << 3) | (1u << 5) | (1u << 7) | (1u << 8)), 0);
+}
+
 int main(void)
 {
     struct flat *f = calloc(1, sizeof(*f));
@@ -922,6 +936,7 @@ int main(void)
     test_rep_movsb_fault_progress(f);
     test_rep_stosd_across_pages(f);
     test_rep_zero_count(f);
+    test_tsc_adjust_cpuid(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);

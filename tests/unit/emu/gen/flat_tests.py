@@ -118,3 +118,5 @@ T('rep_stosd_across_pages', 'mov rdi, 0x408ff8; mov ecx, 4; mov eax, 0xa5a5a5a5;
   END + 'CHECK_EQ(f->st.regs[GPR_RDI], 0x409008);\nCHECK_EQ(f->mem[0x8ff8], 0xa5);\nCHECK_EQ(f->mem[0x9007], 0xa5);\nCHECK_EQ(f->mem[0x9008], 0);')
 T('rep_zero_count', 'mov rdi, 0x408000; xor ecx, ecx; mov al, 1; rep stosb; repe cmpsb; int3', '',
   END + 'CHECK_EQ(f->st.regs[GPR_RDI], 0x408000);\nCHECK_EQ(f->mem[0x8000], 0);')
+T('tsc_adjust_cpuid', 'mov eax, 7; xor ecx, ecx; cpuid; int3', '',
+  END + '/* TSC_ADJUST and ERMS; no BMI1/AVX2/SMEP/BMI2/ERMS-less */\nCHECK_EQ(f->st.regs[GPR_RBX] & ((1u << 1) | (1u << 9)), (1u << 1) | (1u << 9));\nCHECK_EQ(f->st.regs[GPR_RBX] & ((1u << 3) | (1u << 5) | (1u << 7) | (1u << 8)), 0);')
