@@ -19,7 +19,7 @@ int qcow2_preallocate(struct block_dev *bd, const char *mode);
 
 static int qcow2_probe(const uint8_t *buf, size_t len)
 {
-    return len >= 8 && rd32be(buf) == QCOW2_MAGIC && (rd32be(buf + 4) == 2 || rd32be(buf + 4) == 3) ? 100 : 0;
+    return len >= 8 && rd32be(buf) == QCOW2_MAGIC ? 100 : 0;  /* bad versions then fail clearly */
 }
 
 int qcow2_write_header_field(struct block_dev *bd, uint32_t at, const void *p, size_t len)

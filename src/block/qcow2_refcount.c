@@ -230,34 +230,52 @@ out:
     return r;
 }
 
-/* Creates refcount block k inside its own range, at cluster at (free). */
-static int make_block(struct block_dev *bd, uint64_t k, uint64_t at)
+/* Creates refcount block k. It goes in the first free cluster; when that
+ * cluster is itself covered by an existing block it is counted there (so
+ * data runs can stay contiguous across block ranges), otherwise the new
+ * block is the one for that cluster's range and counts itself. */
+static int make_block(struct block_dev *bd, uint64_t k)
 {
     struct qcow2 *q = QS(bd);
-    if (k >= q->rt_entries) {
-        int r = grow_table(bd, k + 1);
+    if (k >= q->rt_entries)   /* the new table took clusters: the caller searches again */
+        return grow_table(bd, k + 1);
+    uint64_t c = q->free_hint, v = 1;
+    for (;; c++) {
+        int r = qcow2_refcount_get(bd, c, &v);
         if (r)
             return r;
-        if (q->rt[k])
-            return 0;         /* growing created it */
+        if (!v)
+            break;
+    }
+    uint64_t kc = c / q->rb_entries;
+    bool self = kc >= q->rt_entries || !q->rt[kc];
+    if (self) {
+        if (kc >= q->rt_entries)
+            return grow_table(bd, kc + 1);
+        k = kc;
+    } else {
+        int r = qcow2_refcount_update(bd, c, 1, +1);
+        if (r)
+            return r;
     }
     uint8_t *rb;
-    qcow2_cache_new(&q->rbc, at << q->cluster_bits, &rb);
+    qcow2_cache_new(&q->rbc, c << q->cluster_bits, &rb);
     memset(rb, 0, q->cluster_size);
-    qcow2_rb_set(rb, q->refcount_order, at % q->rb_entries, 1);
-    int r = file_pwrite_all(bd->fd, rb, q->cluster_size, at << q->cluster_bits);
+    if (self)
+        qcow2_rb_set(rb, q->refcount_order, c % q->rb_entries, 1);
+    int r = file_pwrite_all(bd->fd, rb, q->cluster_size, c << q->cluster_bits);
     if (!r) {
         uint8_t e[8];
-        wr64be(e, at << q->cluster_bits);
+        wr64be(e, c << q->cluster_bits);
         r = file_pwrite_all(bd->fd, e, 8, q->rt_offset + 8 * k);
     }
     if (r) {
-        qcow2_cache_drop(&q->rbc, at << q->cluster_bits);
+        qcow2_cache_drop(&q->rbc, c << q->cluster_bits);
         return err_set(r, "%s: cannot write refcount block: %s", bd->path, strerror(-r));
     }
-    q->rt[k] = at << q->cluster_bits;
-    if (at + 1 > q->alloc_end)
-        q->alloc_end = at + 1;
+    q->rt[k] = c << q->cluster_bits;
+    if (c + 1 > q->alloc_end)
+        q->alloc_end = c + 1;
     return 0;
 }
 
@@ -287,8 +305,7 @@ int qcow2_alloc_clusters(struct block_dev *bd, uint64_t n, uint64_t *host)
         for (uint64_t k = start / q->rb_entries; k <= (start + n - 1) / q->rb_entries; k++) {
             if (k < q->rt_entries && q->rt[k])
                 continue;
-            uint64_t at = k * q->rb_entries > start ? k * q->rb_entries : start;
-            int r = make_block(bd, k, at);
+            int r = make_block(bd, k);
             if (r)
                 return r;
             made = true;

@@ -47,6 +47,11 @@ void uart_destroy(struct uart *u);
  * were taken (the rest must be offered again later, after the guest has
  * read some); thread-safe. */
 size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
+/* Registers fn to be called when the guest has made room in a receive
+ * FIFO that refused host bytes, so the console back-end can stop polling
+ * its input while the guest is not reading and offer the rest again. fn
+ * runs on a vCPU thread, without the UART's lock; NULL disables it. */
+void uart_set_rx_notify(struct uart *u, void (*fn)(void *opaque), void *opaque);
 
 /* ---- emu interrupt routing (hw/irq_route.c) ---- */
 /* Sets a GSI's level on the software PIC and IOAPIC, as a PC wires them:

@@ -91,8 +91,10 @@ struct virtio_devices;
 int virtio_devices_create(struct vm *vm, const struct virtio_config *cfg,
                           struct virtio_devices **out, char *cmdline_extra, size_t len);
 
-/* Releases the devices and back-ends. Call after the I/O loop and the vCPUs
- * have stopped, before guest memory is freed. NULL is fine. */
+/* Releases the devices and back-ends. Call after loop_stop() and after the
+ * vCPUs have been joined, but before loop_destroy() (back-ends remove their
+ * fds and timers from the loop) and before guest memory is freed. NULL is
+ * fine. */
 void virtio_devices_destroy(struct virtio_devices *d);
 
 /* The balloon device, or NULL: for virtio_balloon_set_target/get_info. */

@@ -26,6 +26,7 @@
 /* Leaf 1 ECX */
 #define F_CX16   (1u << 13)
 #define F_POPCNT (1u << 23)
+#define F_HYPERVISOR (1u << 31)  /* honest: this is a virtual machine */
 
 /* x87, MMX, SSE, SSE2, FXSAVE: implemented by sse*.c / x87*.c. x86-64 Linux
  * requires all of them, so they are advertised from the start. */
@@ -34,7 +35,7 @@
 
 #define CPUID_1_EDX (F_PSE | F_TSC | F_MSR | F_PAE | F_CX8 | F_APIC | F_SEP | F_MTRR | F_PGE | \
                      F_CMOV | F_PAT | F_CLFSH | CPUID_1_EDX_FPU_SSE)
-#define CPUID_1_ECX (F_CX16 | F_POPCNT | CPUID_1_ECX_SSE)
+#define CPUID_1_ECX (F_CX16 | F_POPCNT | F_HYPERVISOR | CPUID_1_ECX_SSE)
 
 /* Leaf 7 EBX: ERMS (REP MOVSB/STOSB are exact, the bit is a hint).
  * Leaf 7 EDX: ARCH_CAPABILITIES (MSR 0x10A says which speculative-execution
@@ -59,6 +60,8 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
     (void)sub;
     memset(out, 0, 16);
+    if ((leaf & 0xf0000000u) == 0x40000000u)
+        return;  /* hypervisor leaves: no paravirtual interface is offered */
     if (leaf >= 0x80000000u ? leaf > MAX_EXT : leaf > MAX_BASIC)
         leaf = MAX_BASIC;  /* Intel: out-of-range leaves return the highest basic leaf */
     uint32_t apic_id = c->apic_id;

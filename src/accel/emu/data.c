@@ -2,6 +2,8 @@
  * CMOVcc, SETcc, XLAT, and the NOP forms. */
 #include "accel/emu/insn.h"
 
+void legacy_arpl(struct emu_cpu *c, const struct insn *i);
+
 static inline void no_lock(struct emu_cpu *c, const struct insn *i)
 {
     if (i->lock)
@@ -86,8 +88,10 @@ OP(op_movsx_Gv_E)
 /* MOVSXD Gv,Ed (63 in 64-bit mode); without REX.W it is a plain MOV */
 OP(op_movsxd_Gv_Ed)
 {
-    if (c->mode != MODE_LONG64)
-        emu_unimplemented(c, i);  /* ARPL */
+    if (c->mode != MODE_LONG64) {
+        legacy_arpl(c, i);
+        return;
+    }
     no_lock(c, i);
     unsigned src = i->osz == 2 ? 2 : 4;
     wr_G(c, i, i->osz, (uint64_t)sext(rd_E(c, i, src), src));
@@ -124,8 +128,10 @@ OP(op_xchg_Zv_rAX)
     unsigned n = (i->op & 7) | ((i->rex & 1) << 3);
     no_lock(c, i);
     if (n == 0) {
-        if (i->osz == 4 && c->mode == MODE_LONG64)
-            return;  /* 90 is NOP, not "xchg eax,eax" zeroing the top half */
+        /* 90 is NOP (not "xchg eax,eax" zeroing the top half). F3 90 is
+         * PAUSE: a spin-wait, so let the engine look at events now. */
+        if (i->rep == 0xf3)
+            c->exit = EMU_EXIT_KICK;
         return;
     }
     uint64_t a = c->r[GPR_RAX];

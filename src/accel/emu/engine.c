@@ -314,13 +314,14 @@ static int emu_vcpu_run(struct vcpu *cpu)
             }
             c->run_state = CPU_RUNNABLE;
         }
+        c->exit = EMU_EXIT_NONE;
         if (can_take) {
             int vec = lapic_take_interrupt(l);
             if (vec >= 0)
-                emu_deliver(c, vec, true);
+                emu_deliver(c, vec, true);  /* may end in a triple fault */
         }
-        c->exit = EMU_EXIT_NONE;
-        emu_run(c, EMU_BLOCK);
+        if (c->exit == EMU_EXIT_NONE)
+            emu_run(c, EMU_BLOCK);
         switch (c->exit) {
         case EMU_EXIT_UNIMPL:
         case EMU_EXIT_ERROR:

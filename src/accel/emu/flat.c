@@ -112,8 +112,15 @@ int emu_flat_run(struct cpu_state *st, void *mem, uint64_t base, uint64_t size, 
     /* emu_run needs an outer jump buffer for emu_fatal outside instructions */
     jmp_buf jb;
     c->jb = &jb;
-    if (setjmp(jb) == 0)
-        emu_run(c, max_insns);
+    if (setjmp(jb) == 0) {
+        /* a kick (PAUSE, ...) only means "look at events": keep going */
+        do {
+            c->exit = EMU_EXIT_NONE;
+            emu_run(c, max_insns - c->insns);
+        } while (c->exit == EMU_EXIT_KICK && c->insns < max_insns);
+        if (c->exit == EMU_EXIT_KICK)
+            c->exit = EMU_EXIT_NONE;
+    }
 
     int rc = 0;
     res->vector = -1;

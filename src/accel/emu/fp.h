@@ -157,8 +157,8 @@ void mmx_emms(struct cpu_fxsave *fx);
  * supports: the MXCSR_MASK field FXSAVE stores. */
 uint32_t fp_mxcsr_mask(void);
 /* Writes the 512-byte image of FXSAVE (rex_w: 64-bit FIP/FDP; else 32-bit
- * offsets with zero selectors). Bytes 288..511 are left untouched;
- * xmm_regs is 16 in 64-bit mode, 8 otherwise. */
+ * offsets with zero selectors). Bytes from 160 + 16 * xmm_regs on are left
+ * untouched; xmm_regs is 16 in 64-bit mode, 8 otherwise. */
 void fxsave_store(const struct cpu_fxsave *fx, uint8_t out[512], bool rex_w, unsigned xmm_regs);
 /* Checks an FXRSTOR image: returns false when MXCSR has bits outside the
  * mask (#GP). */

@@ -14,25 +14,34 @@ static inline fp_xmm *fp_xmm_reg(struct emu_cpu *c, unsigned n)
     return (fp_xmm *)(void *)c->fx.xmm[n & 15];
 }
 
-/* x87 instructions: #NM when CR0.EM or CR0.TS (SDM vol. 3, 2.5). */
-static inline void fp_check_x87(struct emu_cpu *c)
+/* No x87/MMX/SSE instruction takes LOCK. */
+static inline void fp_check_lock(struct emu_cpu *c, const struct insn *i)
 {
+    if (i->lock)
+        emu_raise(c, EXC_UD);
+}
+
+/* x87 instructions: #NM when CR0.EM or CR0.TS (SDM vol. 3, 2.5). */
+static inline void fp_check_x87(struct emu_cpu *c, const struct insn *i)
+{
+    fp_check_lock(c, i);
     if (c->cr0 & (CR0_EM | CR0_TS))
         emu_raise(c, EXC_NM);
 }
 
 /* A waiting x87 instruction: also #MF for a pending unmasked exception
  * (CR0.NE=0's external FERR# is not modelled: #MF either way). */
-static inline void fp_check_x87_wait(struct emu_cpu *c)
+static inline void fp_check_x87_wait(struct emu_cpu *c, const struct insn *i)
 {
-    fp_check_x87(c);
+    fp_check_x87(c, i);
     if (x87_mf_pending(&c->fx))
         emu_raise(c, EXC_MF);
 }
 
 /* SSE/SSE2: #UD when CR0.EM or !CR4.OSFXSR, #NM when CR0.TS. */
-static inline void fp_check_sse(struct emu_cpu *c)
+static inline void fp_check_sse(struct emu_cpu *c, const struct insn *i)
 {
+    fp_check_lock(c, i);
     if ((c->cr0 & CR0_EM) || !(c->cr4 & CR4_OSFXSR))
         emu_raise(c, EXC_UD);
     if (c->cr0 & CR0_TS)
@@ -40,8 +49,9 @@ static inline void fp_check_sse(struct emu_cpu *c)
 }
 
 /* MMX: #UD when CR0.EM, #NM when CR0.TS, #MF for a pending x87 exception. */
-static inline void fp_check_mmx(struct emu_cpu *c)
+static inline void fp_check_mmx(struct emu_cpu *c, const struct insn *i)
 {
+    fp_check_lock(c, i);
     if (c->cr0 & CR0_EM)
         emu_raise(c, EXC_UD);
     if (c->cr0 & CR0_TS)
@@ -94,6 +104,10 @@ static inline void fp_sse_flags(struct emu_cpu *c, uint32_t flags)
     }
     c->fx.mxcsr |= flags;
 }
+
+/* FWAIT/WAIT (9B), for the core's op_fwait (x87_ops.c): #NM when CR0.MP
+ * and CR0.TS, then #MF when an unmasked x87 exception is pending. */
+void emu_fp_fwait(struct emu_cpu *c);
 
 /* The number of XMM registers of the current mode. */
 static inline unsigned fp_xmm_count(const struct emu_cpu *c)

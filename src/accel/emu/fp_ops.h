@@ -121,6 +121,12 @@ FP_OP(op_maskmovdqu);
 FP_OP(op_maskmovq);
 FP_OP(op_emms);
 FP_OP(op_grp15_fp);
+FP_OP(op_cvtpi2ps);
+FP_OP(op_cvtpi2pd);
+FP_OP(op_cvtps2pi);
+FP_OP(op_cvttps2pi);
+FP_OP(op_cvtpd2pi);
+FP_OP(op_cvttpd2pi);
 #define FP_INT_DECL(name, mnem) FP_OP(op_##name##_x); FP_OP(op_##name##_m);
 MMX_INT_OPS(FP_INT_DECL)
 #undef FP_INT_DECL

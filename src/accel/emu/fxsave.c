@@ -1,8 +1,9 @@
 /* FXSAVE / FXRSTOR images (SDM vol. 1, table 10-2 and 10-3). struct
  * cpu_fxsave already has the 64-bit layout; these functions add the
  * 32-bit layout (FIP/FDP as offsets with FCS/FDS selectors) and the number
- * of XMM registers of the mode. Bytes 288..511 (reserved and "available to
- * software": Linux keeps its XSAVE magic at 464) are never written. */
+ * of XMM registers of the mode. Only the bytes up to the last XMM register
+ * (416 in 64-bit mode, 288 otherwise) are written: the rest is reserved or
+ * "available to software" (Linux keeps its XSAVE magic at 464). */
 #include "accel/emu/fp.h"
 
 #include <string.h>

@@ -6,25 +6,60 @@
 #include "accel/emu/fp_emu.h"
 #include "accel/emu/fp_ops.h"
 
+/* Lanes an operation can underflow in: float lanes (count, > 0) or double
+ * lanes (count, < 0); 0 for operations that never underflow. */
+static int sse_tiny_lanes(enum sse_op op)
+{
+    switch (op) {
+    case SSE_ADDPS: case SSE_SUBPS: case SSE_MULPS: case SSE_DIVPS: return 4;
+    case SSE_ADDSS: case SSE_SUBSS: case SSE_MULSS: case SSE_DIVSS: case SSE_CVTSD2SS: return 1;
+    case SSE_CVTPD2PS: return 2;
+    case SSE_ADDPD: case SSE_SUBPD: case SSE_MULPD: case SSE_DIVPD: return -2;
+    case SSE_ADDSD: case SSE_SUBSD: case SSE_MULSD: case SSE_DIVSD: return -1;
+    default: return 0;
+    }
+}
+
+/* The host runs with underflow masked, which reports UE only for tiny
+ * results that are also inexact; with UM clear the guest must see UE for
+ * every tiny result. An exact tiny result is a denormal in the
+ * destination (FTZ does not act when UM is clear, and the host's FTZ
+ * reports UE itself), so look for one. */
+static uint32_t sse_exact_tiny(const struct emu_cpu *c, enum sse_op op, const fp_xmm *d, uint32_t fl)
+{
+    if ((c->fx.mxcsr & 0x0800u) || (fl & 0x10u))
+        return fl;
+    int lanes = sse_tiny_lanes(op);
+    for (int k = 0; k < lanes; k++)
+        if ((d->d[k] & 0x7f800000u) == 0 && (d->d[k] & 0x007fffffu))
+            return fl | 0x10u;
+    for (int k = 0; k < -lanes; k++)
+        if ((d->q[k] & 0x7ff0000000000000ull) == 0 && (d->q[k] & 0x000fffffffffffffull))
+            return fl | 0x10u;
+    return fl;
+}
+
 /* V = V op W: size is the memory operand's (16, 8 or 4), align16 the
  * legacy rule for m128. */
 static void sse_vw(struct emu_cpu *c, const struct insn *i, enum sse_op op, unsigned size, bool align16)
 {
     fp_xmm s, d;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_read_W(c, i, &s, size, align16);
     d = *fp_xmm_reg(c, i->reg);
     uint32_t fl = sse_exec(op, &d, &s, c->fx.mxcsr);
     if (sse_op_is_fp(op))
-        fp_sse_flags(c, fl);
+        fp_sse_flags(c, sse_exact_tiny(c, op, &d, fl));
     *fp_xmm_reg(c, i->reg) = d;
 }
 
-/* MMX: P = P op Q (64-bit operands). */
+/* MMX: P = P op Q (64-bit operands; PUNPCKL* read only 32 bits of
+ * memory). */
 static void mmx_pq(struct emu_cpu *c, const struct insn *i, enum sse_op op)
 {
-    fp_check_mmx(c);
-    uint64_t s = i->mod == 3 ? 0 : mem_read(c, i, 8);
+    fp_check_mmx(c, i);
+    unsigned size = (op == SSE_PUNPCKLBW || op == SSE_PUNPCKLWD || op == SSE_PUNPCKLDQ) ? 4 : 8;
+    uint64_t s = i->mod == 3 ? 0 : mem_read(c, i, size);
     mmx_enter(&c->fx);
     if (i->mod == 3)
         s = mmx_read(&c->fx, i->rm);
@@ -77,7 +112,7 @@ FP_OP(op_cmpsd) { sse_cmp(c, i, SSE_CMPEQSD, 8, false); }
 static void sse_comi_op(struct emu_cpu *c, const struct insn *i, bool dbl, bool ordered)
 {
     fp_xmm s;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_read_W(c, i, &s, dbl ? 8 : 4, false);
     uint64_t fl = c->rflags;
     uint32_t ex = sse_comi(fp_xmm_reg(c, i->reg), &s, dbl, ordered, c->fx.mxcsr, &fl);
@@ -93,7 +128,7 @@ FP_OP(op_ucomisd) { sse_comi_op(c, i, true, false); }
 static void sse_cvt_from_gpr(struct emu_cpu *c, const struct insn *i, enum sse_cvt which)
 {
     unsigned size = (i->rex & 8) ? 8 : 4;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     uint64_t g = rd_E(c, i, size);
     fp_xmm d = *fp_xmm_reg(c, i->reg);
     fp_sse_flags(c, sse_cvt_gpr(which, &d, &g, size, c->fx.mxcsr));
@@ -107,7 +142,7 @@ static void sse_cvt_to_gpr(struct emu_cpu *c, const struct insn *i, enum sse_cvt
 {
     unsigned size = (i->rex & 8) ? 8 : 4;
     fp_xmm s;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_read_W(c, i, &s, msize, false);
     uint64_t g = 0;
     fp_sse_flags(c, sse_cvt_gpr(which, &s, &g, size, c->fx.mxcsr));
@@ -122,7 +157,7 @@ FP_OP(op_cvttsd2si) { sse_cvt_to_gpr(c, i, CVT_TSD2SI, 8); }
 static void sse_shuf(struct emu_cpu *c, const struct insn *i, void (*fn)(fp_xmm *, const fp_xmm *, uint8_t))
 {
     fp_xmm s;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_read_W(c, i, &s, 16, true);
     fn(fp_xmm_reg(c, i->reg), &s, (uint8_t)i->imm);
 }
@@ -135,7 +170,7 @@ FP_OP(op_pshufhw) { sse_shuf(c, i, sse_pshufhw); }
 /* PSHUFW mm, mm/m64, imm8 (0F 70) */
 FP_OP(op_pshufw)
 {
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     uint64_t s = i->mod == 3 ? 0 : mem_read(c, i, 8);
     mmx_enter(&c->fx);
     if (i->mod == 3)
@@ -158,7 +193,7 @@ FP_OP(op_shift_imm_x)
         emu_raise(c, EXC_UD);
     uint8_t imm = (uint8_t)i->imm;
     if (i->op == 0x73 && (i->nnn == 3 || i->nnn == 7)) {  /* PSRLDQ, PSLLDQ */
-        fp_check_sse(c);
+        fp_check_sse(c, i);
         if (i->nnn == 3)
             sse_psrldq(fp_xmm_reg(c, i->rm), imm);
         else
@@ -168,7 +203,7 @@ FP_OP(op_shift_imm_x)
     enum sse_op op = sse_shift_grp[i->op - 0x71][i->nnn];
     if (op == SSE_OP_COUNT)
         emu_raise(c, EXC_UD);
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_xmm cnt;
     memset(&cnt, 0, sizeof(cnt));
     cnt.q[0] = imm;
@@ -182,8 +217,74 @@ FP_OP(op_shift_imm_m)
     enum sse_op op = sse_shift_grp[i->op - 0x71][i->nnn];
     if (op == SSE_OP_COUNT)
         emu_raise(c, EXC_UD);
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     mmx_enter(&c->fx);
     unsigned r = i->rm & 7;
     mmx_write(&c->fx, r, mmx_exec(op, mmx_read(&c->fx, r), (uint8_t)i->imm));
 }
+
+/* MMX <-> XMM conversions (0F 2A/2C/2D without prefix and with 66). The
+ * host runs the XMM form on a copy whose unused lanes are zero (zero
+ * converts exactly and raises nothing), so results and flags are those of
+ * the MMX form. A register MMX operand makes the x87 -> MMX transition. */
+
+/* CVTPI2PS xmm, mm/m64: two int32 -> low two floats, upper lanes kept */
+FP_OP(op_cvtpi2ps)
+{
+    fp_check_sse(c, i);
+    uint64_t s;
+    if (i->mod == 3) {
+        fp_check_mmx(c, i);
+        mmx_enter(&c->fx);
+        s = mmx_read(&c->fx, i->rm);
+    } else {
+        s = mem_read(c, i, 8);
+    }
+    fp_xmm t, src;
+    memset(&src, 0, sizeof(src));
+    src.q[0] = s;
+    t = src;
+    uint32_t fl = sse_exec(SSE_CVTDQ2PS, &t, &src, c->fx.mxcsr);
+    fp_sse_flags(c, fl);
+    fp_xmm_reg(c, i->reg)->q[0] = t.q[0];
+}
+
+/* CVTPI2PD xmm, mm/m64: two int32 -> two doubles (exact) */
+FP_OP(op_cvtpi2pd)
+{
+    fp_check_sse(c, i);
+    uint64_t s;
+    if (i->mod == 3) {
+        fp_check_mmx(c, i);
+        mmx_enter(&c->fx);
+        s = mmx_read(&c->fx, i->rm);
+    } else {
+        s = mem_read(c, i, 8);
+    }
+    fp_xmm t, src;
+    memset(&src, 0, sizeof(src));
+    src.q[0] = s;
+    t = src;
+    sse_exec(SSE_CVTDQ2PD, &t, &src, c->fx.mxcsr);
+    *fp_xmm_reg(c, i->reg) = t;
+}
+
+/* CVT(T)PS2PI mm, xmm/m64 and CVT(T)PD2PI mm, xmm/m128 */
+static void sse_cvt_to_mmx(struct emu_cpu *c, const struct insn *i, enum sse_op op, unsigned size, bool align16)
+{
+    fp_xmm s, t;
+    fp_check_sse(c, i);
+    fp_check_mmx(c, i);
+    fp_read_W(c, i, &s, size, align16);
+    if (size == 8)
+        s.q[1] = 0;  /* only the low two floats exist */
+    t = s;
+    uint32_t fl = sse_exec(op, &t, &s, c->fx.mxcsr);
+    fp_sse_flags(c, fl);
+    mmx_enter(&c->fx);
+    mmx_write(&c->fx, i->reg, t.q[0]);
+}
+FP_OP(op_cvtps2pi) { sse_cvt_to_mmx(c, i, SSE_CVTPS2DQ, 8, false); }
+FP_OP(op_cvttps2pi) { sse_cvt_to_mmx(c, i, SSE_CVTTPS2DQ, 8, false); }
+FP_OP(op_cvtpd2pi) { sse_cvt_to_mmx(c, i, SSE_CVTPD2DQ, 16, true); }
+FP_OP(op_cvttpd2pi) { sse_cvt_to_mmx(c, i, SSE_CVTTPD2DQ, 16, true); }

@@ -10,14 +10,14 @@
 static void sse_mov_load(struct emu_cpu *c, const struct insn *i, bool align16)
 {
     fp_xmm s;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_read_W(c, i, &s, 16, align16);
     *fp_xmm_reg(c, i->reg) = s;
 }
 
 static void sse_mov_store(struct emu_cpu *c, const struct insn *i, bool align16)
 {
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     if (i->mod == 3)
         *fp_xmm_reg(c, i->rm) = *fp_xmm_reg(c, i->reg);
     else
@@ -41,7 +41,7 @@ FP_OP(op_movnt_store)
  * lane; a load zeroes the rest. */
 static void sse_movs(struct emu_cpu *c, const struct insn *i, unsigned size, bool store)
 {
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     if (i->mod == 3) {
         unsigned dst = store ? i->rm : i->reg, src = store ? i->reg : i->rm;
         memcpy(fp_xmm_reg(c, dst), fp_xmm_reg(c, src), size);
@@ -62,7 +62,7 @@ FP_OP(op_movsd_store) { sse_movs(c, i, 8, true); }
  * xmm, xmm; 66 0F 12/16: MOVLPD/MOVHPD xmm, m64 (memory only). */
 static void sse_movlh_load(struct emu_cpu *c, const struct insn *i, unsigned half, bool reg_ok)
 {
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_xmm *d = fp_xmm_reg(c, i->reg);
     if (i->mod == 3) {
         if (!reg_ok)
@@ -84,7 +84,7 @@ static void sse_movlh_store(struct emu_cpu *c, const struct insn *i, unsigned ha
 {
     if (i->mod == 3)
         emu_raise(c, EXC_UD);
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     mem_write(c, i, 8, fp_xmm_reg(c, i->reg)->q[half]);
 }
 FP_OP(op_movlp_store) { sse_movlh_store(c, i, 0); }
@@ -94,7 +94,7 @@ FP_OP(op_movhp_store) { sse_movlh_store(c, i, 1); }
 FP_OP(op_movd_x_E)
 {
     unsigned size = (i->rex & 8) ? 8 : 4;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     uint64_t v = rd_E(c, i, size);
     fp_xmm *d = fp_xmm_reg(c, i->reg);
     d->q[0] = v;
@@ -105,7 +105,7 @@ FP_OP(op_movd_x_E)
 FP_OP(op_movd_E_x)
 {
     unsigned size = (i->rex & 8) ? 8 : 4;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     wr_E(c, i, size, fp_xmm_reg(c, i->reg)->q[0] & mask_of(size));
 }
 
@@ -113,7 +113,7 @@ FP_OP(op_movd_E_x)
 FP_OP(op_movq_x_W)
 {
     fp_xmm s;
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_read_W(c, i, &s, 8, false);
     s.q[1] = 0;
     *fp_xmm_reg(c, i->reg) = s;
@@ -122,7 +122,7 @@ FP_OP(op_movq_x_W)
 /* MOVQ xmm/m64, xmm (66 0F D6): a register destination is zero-extended. */
 FP_OP(op_movq_W_x)
 {
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     uint64_t v = fp_xmm_reg(c, i->reg)->q[0];
     if (i->mod == 3) {
         fp_xmm *d = fp_xmm_reg(c, i->rm);
@@ -137,7 +137,7 @@ FP_OP(op_movq_W_x)
 FP_OP(op_movd_m_E)
 {
     unsigned size = (i->rex & 8) ? 8 : 4;
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     uint64_t v = rd_E(c, i, size);
     mmx_enter(&c->fx);
     mmx_write(&c->fx, i->reg, v);
@@ -147,7 +147,7 @@ FP_OP(op_movd_m_E)
 FP_OP(op_movd_E_m)
 {
     unsigned size = (i->rex & 8) ? 8 : 4;
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     if (i->mod != 3)
         emu_probe_write(c, insn_lin(c, i, size), size, emu_user(c));
     mmx_enter(&c->fx);
@@ -157,7 +157,7 @@ FP_OP(op_movd_E_m)
 /* MOVQ mm, mm/m64 (0F 6F) */
 FP_OP(op_movq_m_Q)
 {
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     uint64_t v = i->mod == 3 ? 0 : mem_read(c, i, 8);
     mmx_enter(&c->fx);
     if (i->mod == 3)
@@ -170,7 +170,7 @@ static void mmx_store(struct emu_cpu *c, const struct insn *i, bool mem_only)
 {
     if (mem_only && i->mod == 3)
         emu_raise(c, EXC_UD);
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     if (i->mod != 3)
         emu_probe_write(c, insn_lin(c, i, 8), 8, emu_user(c));
     mmx_enter(&c->fx);
@@ -188,8 +188,8 @@ FP_OP(op_movq2dq)
 {
     if (i->mod != 3)
         emu_raise(c, EXC_UD);
-    fp_check_sse(c);
-    fp_check_mmx(c);
+    fp_check_sse(c, i);
+    fp_check_mmx(c, i);
     mmx_enter(&c->fx);
     fp_xmm *d = fp_xmm_reg(c, i->reg);
     d->q[0] = mmx_read(&c->fx, i->rm);
@@ -200,8 +200,8 @@ FP_OP(op_movdq2q)
 {
     if (i->mod != 3)
         emu_raise(c, EXC_UD);
-    fp_check_sse(c);
-    fp_check_mmx(c);
+    fp_check_sse(c, i);
+    fp_check_mmx(c, i);
     mmx_enter(&c->fx);
     mmx_write(&c->fx, i->reg, fp_xmm_reg(c, i->rm)->q[0]);
 }
@@ -212,7 +212,7 @@ FP_OP(op_movmskps)
 {
     if (i->mod != 3)
         emu_raise(c, EXC_UD);
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     reg_set(c, i->reg, 4, sse_movmskps(fp_xmm_reg(c, i->rm)));
 }
 
@@ -220,7 +220,7 @@ FP_OP(op_movmskpd)
 {
     if (i->mod != 3)
         emu_raise(c, EXC_UD);
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     reg_set(c, i->reg, 4, sse_movmskpd(fp_xmm_reg(c, i->rm)));
 }
 
@@ -228,7 +228,7 @@ FP_OP(op_pmovmskb_x)
 {
     if (i->mod != 3)
         emu_raise(c, EXC_UD);
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     reg_set(c, i->reg, 4, sse_pmovmskb(fp_xmm_reg(c, i->rm), 16));
 }
 
@@ -236,7 +236,7 @@ FP_OP(op_pmovmskb_m)
 {
     if (i->mod != 3)
         emu_raise(c, EXC_UD);
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     mmx_enter(&c->fx);
     fp_xmm v;
     memset(&v, 0, sizeof(v));
@@ -249,7 +249,7 @@ FP_OP(op_pextrw_x)
 {
     if (i->mod != 3)
         emu_raise(c, EXC_UD);
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     reg_set(c, i->reg, 4, fp_xmm_reg(c, i->rm)->w[i->imm & 7]);
 }
 
@@ -257,7 +257,7 @@ FP_OP(op_pextrw_m)
 {
     if (i->mod != 3)
         emu_raise(c, EXC_UD);
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     mmx_enter(&c->fx);
     reg_set(c, i->reg, 4, (mmx_read(&c->fx, i->rm) >> (16 * (i->imm & 3))) & 0xffff);
 }
@@ -265,14 +265,14 @@ FP_OP(op_pextrw_m)
 /* PINSRW xmm/mm, r32/m16, imm8 (66 0F C4 / 0F C4) */
 FP_OP(op_pinsrw_x)
 {
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     uint16_t v = (uint16_t)(i->mod == 3 ? c->r[i->rm] : mem_read(c, i, 2));
     fp_xmm_reg(c, i->reg)->w[i->imm & 7] = v;
 }
 
 FP_OP(op_pinsrw_m)
 {
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     uint64_t v = (uint16_t)(i->mod == 3 ? c->r[i->rm] : mem_read(c, i, 2));
     mmx_enter(&c->fx);
     unsigned sh = 16 * (i->imm & 3);
@@ -303,7 +303,7 @@ FP_OP(op_maskmovdqu)
 {
     if (i->mod != 3)
         emu_raise(c, EXC_UD);
-    fp_check_sse(c);
+    fp_check_sse(c, i);
     fp_xmm d = *fp_xmm_reg(c, i->reg), m = *fp_xmm_reg(c, i->rm);
     maskmov(c, d.b, m.b, 16);
 }
@@ -312,7 +312,7 @@ FP_OP(op_maskmovq)
 {
     if (i->mod != 3)
         emu_raise(c, EXC_UD);
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     mmx_enter(&c->fx);
     uint64_t d = mmx_read(&c->fx, i->reg), m = mmx_read(&c->fx, i->rm);
     maskmov(c, (const uint8_t *)&d, (const uint8_t *)&m, 8);
@@ -321,7 +321,7 @@ FP_OP(op_maskmovq)
 /* EMMS (0F 77) */
 FP_OP(op_emms)
 {
-    fp_check_mmx(c);
+    fp_check_mmx(c, i);
     mmx_emms(&c->fx);
 }
 
@@ -334,6 +334,7 @@ FP_OP(op_grp15_fp)
     unsigned n = 160 + 16 * nx;
     uint8_t img[512];
 
+    fp_check_lock(c, i);
     switch (i->nnn) {
     case 0: /* FXSAVE */
     case 1: { /* FXRSTOR */
@@ -354,7 +355,7 @@ FP_OP(op_grp15_fp)
         return;
     }
     case 2: { /* LDMXCSR m32 */
-        fp_check_sse(c);
+        fp_check_sse(c, i);
         uint32_t v = (uint32_t)mem_read(c, i, 4);
         if (v & ~fp_mxcsr_mask())
             emu_raise_err(c, EXC_GP, 0);
@@ -362,7 +363,7 @@ FP_OP(op_grp15_fp)
         return;
     }
     case 3: /* STMXCSR m32 */
-        fp_check_sse(c);
+        fp_check_sse(c, i);
         mem_write(c, i, 4, c->fx.mxcsr);
         return;
     }

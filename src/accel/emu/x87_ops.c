@@ -6,7 +6,6 @@
 #include "accel/emu/fp_emu.h"
 
 void op_x87_esc(struct emu_cpu *c, const struct insn *i);
-void emu_fp_fwait(struct emu_cpu *c);
 
 /* FWAIT (9B): #NM when CR0.MP and CR0.TS, then #MF when an unmasked
  * exception is pending. */
@@ -95,7 +94,7 @@ void op_x87_esc(struct emu_cpu *c, const struct insn *i)
     unsigned modrm = i->modrm;
     bool mem = i->mod != 3;
 
-    fp_check_x87(c);
+    fp_check_x87(c, i);
     if (mem ? x87_ctl_mem(c, i, esc) : x87_ctl_reg(c, esc, modrm))
         return;
     if (!x87_host_form(esc, modrm))

@@ -772,6 +772,90 @@ static void test_trap_flag(struct flat *f)
     CHECK_EQ(f->st.rip, FLAT_BASE + sizeof(code) - 1);
 }
 
+/* mov ecx, 3; L: pause; dec ecx; jnz L; int3 */
+static void test_pause_loop(struct flat *f)
+{
+    static const uint8_t code[] = { 0xb9, 0x03, 0x00, 0x00, 0x00, 0xf3, 0x90, 0xff, 0xc9, 0x75, 0xfa, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->st.regs[GPR_RCX], 0);
+    CHECK_EQ(f->res.insns, 1 + 3 * 3 + 1);
+}
+
+/* mov eax, 1; cpuid; mov r8, rcx; mov r9, rdx; mov eax, 0x15; cpuid; mov r10, rcx; mov r11, rbx; mov r12, rax; mov eax, 0x80000001; cpuid; int3 */
+static void test_cpuid_features(struct flat *f)
+{
+    static const uint8_t code[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0x49, 0x89, 0xc8, 0x49, 0x89, 0xd1, 0xb8, 0x15, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0x49, 0x89, 0xca, 0x49, 0x89, 0xdb, 0x49, 0x89, 0xc4, 0xb8, 0x01, 0x00, 0x00, 0x80, 0x0f, 0xa2, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    /* hypervisor; no x2APIC, TSC deadline, XSAVE, OSXSAVE, AVX */
+    CHECK(f->st.regs[GPR_R8] & (1u << 31));
+    CHECK_EQ(f->st.regs[GPR_R8] & ((1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28)), 0);
+    /* FPU, TSC, MSR, PAE, CX8, APIC, PGE, CMOV, PAT, FXSR, SSE, SSE2 */
+    CHECK_EQ(f->st.regs[GPR_R9] & 0x0701a171u, 0x0701a171u);
+    /* TSC = crystal, 1 GHz */
+    CHECK_EQ(f->st.regs[GPR_R10], 1000000000u);
+    CHECK_EQ(f->st.regs[GPR_R11], 1);
+    CHECK_EQ(f->st.regs[GPR_R12], 1);
+    /* LM, NX, SYSCALL, RDTSCP */
+    CHECK_EQ(f->st.regs[GPR_RDX] & ((1u << 29) | (1u << 20) | (1u << 11) | (1u << 27)), (1u << 29) | (1u << 20) | (1u << 11) | (1u << 27));
+}
+
+/* mov rsi, 0x408000; mov rdi, 0x40fff6; mov ecx, 100; rep movsb; int3 */
+static void test_rep_movsb_fault_progress(struct flat *f)
+{
+    static const uint8_t code[] = { 0x48, 0xc7, 0xc6, 0x00, 0x80, 0x40, 0x00, 0x48, 0xc7, 0xc7, 0xf6, 0xff, 0x40, 0x00, 0xb9, 0x64, 0x00, 0x00, 0x00, 0xf3, 0xa4, 0xcc };
+    flat_init(f);
+    for (int k = 0; k < 100; k++) f->mem[0x8000 + k] = (uint8_t)(k + 1);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    /* 10 bytes fit before the end of the flat range: they are copied and the
+     * registers say so when the #PF hits the next byte */
+    CHECK_EQ(f->res.vector, 14);
+    CHECK_EQ(f->res.error_code, PFEC_U | PFEC_W);
+    CHECK_EQ(f->st.cr2, 0x410000);
+    CHECK_EQ(f->st.regs[GPR_RCX], 90);
+    CHECK_EQ(f->st.regs[GPR_RDI], 0x410000);
+    CHECK_EQ(f->st.regs[GPR_RSI], 0x40800a);
+    CHECK_EQ(f->mem[0xfff6], 1);
+    CHECK_EQ(f->mem[0xffff], 10);
+    CHECK_EQ(f->st.rip, FLAT_BASE + 19);
+}
+
+/* mov rdi, 0x408ff8; mov ecx, 4; mov eax, 0xa5a5a5a5; rep stosd; int3 */
+static void test_rep_stosd_across_pages(struct flat *f)
+{
+    static const uint8_t code[] = { 0x48, 0xc7, 0xc7, 0xf8, 0x8f, 0x40, 0x00, 0xb9, 0x04, 0x00, 0x00, 0x00, 0xb8, 0xa5, 0xa5, 0xa5, 0xa5, 0xf3, 0xab, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->st.regs[GPR_RDI], 0x409008);
+    CHECK_EQ(f->mem[0x8ff8], 0xa5);
+    CHECK_EQ(f->mem[0x9007], 0xa5);
+    CHECK_EQ(f->mem[0x9008], 0);
+}
+
+/* mov rdi, 0x408000; xor ecx, ecx; mov al, 1; rep stosb; repe cmpsb; int3 */
+static void test_rep_zero_count(struct flat *f)
+{
+    static const uint8_t code[] = { 0x48, 0xc7, 0xc7, 0x00, 0x80, 0x40, 0x00, 0x31, 0xc9, 0xb0, 0x01, 0xf3, 0xaa, 0xf3, 0xa6, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->st.regs[GPR_RDI], 0x408000);
+    CHECK_EQ(f->mem[0x8000], 0);
+}
+
 int main(void)
 {
     struct flat *f = calloc(1, sizeof(*f));
@@ -833,6 +917,11 @@ int main(void)
     test_ops16(f);
     test_addr32(f);
     test_trap_flag(f);
+    test_pause_loop(f);
+    test_cpuid_features(f);
+    test_rep_movsb_fault_progress(f);
+    test_rep_stosd_across_pages(f);
+    test_rep_zero_count(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);

@@ -24,7 +24,7 @@ int main(void)
     struct flat *f = calloc(1, sizeof(*f));
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     int exceptions = 0, budget = 0, unimpl = 0;
-    for (int round = 0; round < 20000; round++) {
+    for (int round = 0; round < 3000; round++) {
         flat_init(f);
         uint8_t code[96];
         for (size_t k = 0; k < sizeof(code); k++)

@@ -160,7 +160,9 @@ static void test_checks(void)
     x87_init(&c->fx);
     c->fx.mxcsr = MXCSR_DEFAULT;
 
+    static const uint8_t lock_addps[] = { 0xf0, 0x0f, 0x58, 0xc1 };
     CHECK_EQ(run_insn(c, addps, 3), -1);
+    CHECK_EQ(run_insn(c, lock_addps, 4), EXC_UD);
     c->cr4 &= ~CR4_OSFXSR;
     CHECK_EQ(run_insn(c, addps, 3), EXC_UD);
     c->cr4 |= CR4_OSFXSR;

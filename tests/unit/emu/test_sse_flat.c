@@ -483,6 +483,89 @@ static void test_sse_maskmovdqu(struct flat *f)
     CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->mem + 0x8000 + 8, 8); _v; }), 0x00aa000000000000ull);
 }
 
+/* movaps xmm0, [0x408120]; movq mm1, [0x408100]; cvtpi2ps xmm0, mm1; cvttps2pi mm2, [0x408108]; cvtpd2pi mm3, [0x408110]; movq [0x408000], mm2; movq [0x408008], mm3; emms; int3 */
+static void test_sse_cvt_mmx(struct flat *f)
+{
+    static const uint8_t code[] = { 0x0f, 0x28, 0x04, 0x25, 0x20, 0x81, 0x40, 0x00, 0x0f, 0x6f, 0x0c, 0x25, 0x00, 0x81, 0x40, 0x00, 0x0f, 0x2a, 0xc1, 0x0f, 0x2c, 0x14, 0x25, 0x08, 0x81, 0x40, 0x00, 0x66, 0x0f, 0x2d, 0x1c, 0x25, 0x10, 0x81, 0x40, 0x00, 0x0f, 0x7f, 0x14, 0x25, 0x00, 0x80, 0x40, 0x00, 0x0f, 0x7f, 0x1c, 0x25, 0x08, 0x80, 0x40, 0x00, 0x0f, 0x77, 0xcc };
+    flat_init(f);
+    f->st.fx.fcw = 0x37f; f->st.fx.mxcsr = 0x1f80;
+    { int32_t _v[] = { 3, -1 }; memcpy(f->mem + 0x8000 + 256, _v, sizeof(_v)); }
+    { float _v[] = { 2.7f, -2.7f }; memcpy(f->mem + 0x8000 + 264, _v, sizeof(_v)); }
+    { double _v[] = { 2.5, 3.5 }; memcpy(f->mem + 0x8000 + 272, _v, sizeof(_v)); }
+    { uint32_t _v[] = { 0, 0, 0x11111111, 0x22222222 }; memcpy(f->mem + 0x8000 + 288, _v, sizeof(_v)); }
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->st.fx.xmm[0] + 8 * 0, 8); _v; }), 0xbf80000040400000ull);
+    CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->st.fx.xmm[0] + 8 * 1, 8); _v; }), 0x2222222211111111ull);
+    CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->mem + 0x8000 + 0, 8); _v; }), 0xfffffffe00000002ull);
+    CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->mem + 0x8000 + 8, 8); _v; }), 0x0000000400000002ull);
+    CHECK_EQ(f->st.fx.mxcsr & 0x3f, 0x20);
+}
+
+/* fxsave64 [0x408000]; int3 */
+static void test_sse_fxsave_extent(struct flat *f)
+{
+    static const uint8_t code[] = { 0x48, 0x0f, 0xae, 0x04, 0x25, 0x00, 0x80, 0x40, 0x00, 0xcc };
+    flat_init(f);
+    f->st.fx.fcw = 0x37f; f->st.fx.mxcsr = 0x1f80;
+    memset(f->mem + 0x8000, 0xee, 512);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->mem[0x8000 + 415], 0);
+    CHECK_EQ(f->mem[0x8000 + 416], 0xee);
+    CHECK_EQ(f->mem[0x8000 + 464], 0xee);
+    CHECK_EQ(f->mem[0x8000 + 511], 0xee);
+}
+
+/* movq mm0, [0x408100]; punpcklbw mm0, dword ptr [0x40fffc]; movq [0x408000], mm0; emms; int3 */
+static void test_mmx_punpcklbw_m32(struct flat *f)
+{
+    static const uint8_t code[] = { 0x0f, 0x6f, 0x04, 0x25, 0x00, 0x81, 0x40, 0x00, 0x0f, 0x60, 0x04, 0x25, 0xfc, 0xff, 0x40, 0x00, 0x0f, 0x7f, 0x04, 0x25, 0x00, 0x80, 0x40, 0x00, 0x0f, 0x77, 0xcc };
+    flat_init(f);
+    f->st.fx.fcw = 0x37f; f->st.fx.mxcsr = 0x1f80;
+    { uint64_t _v[] = { 0x0807060504030201ull }; memcpy(f->mem + 0x8000 + 256, _v, sizeof(_v)); }
+    memcpy(f->mem + 0xfffc, "\xa1\xa2\xa3\xa4", 4);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->mem + 0x8000 + 0, 8); _v; }), 0xa404a303a202a101ull);
+}
+
+/* movsd xmm0, [0x408100]; mulsd xmm0, [0x408108]; int3 */
+static void test_sse_exact_tiny_masked(struct flat *f)
+{
+    static const uint8_t code[] = { 0xf2, 0x0f, 0x10, 0x04, 0x25, 0x00, 0x81, 0x40, 0x00, 0xf2, 0x0f, 0x59, 0x04, 0x25, 0x08, 0x81, 0x40, 0x00, 0xcc };
+    flat_init(f);
+    f->st.fx.fcw = 0x37f; f->st.fx.mxcsr = 0x1f80;
+    { double _v[] = { 0x1p-1000, 0x1p-50 }; memcpy(f->mem + 0x8000 + 256, _v, sizeof(_v)); }
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->st.fx.xmm[0] + 8 * 0, 8); _v; }), 1ull << (1074 - 1050));
+    CHECK_EQ(f->st.fx.mxcsr & 0x3f, 0);
+}
+
+/* ldmxcsr [0x408110]; movsd xmm0, [0x408100]; mulsd xmm0, [0x408108]; int3 */
+static void test_sse_exact_tiny_unmasked(struct flat *f)
+{
+    static const uint8_t code[] = { 0x0f, 0xae, 0x14, 0x25, 0x10, 0x81, 0x40, 0x00, 0xf2, 0x0f, 0x10, 0x04, 0x25, 0x00, 0x81, 0x40, 0x00, 0xf2, 0x0f, 0x59, 0x04, 0x25, 0x08, 0x81, 0x40, 0x00, 0xcc };
+    flat_init(f);
+    f->st.fx.fcw = 0x37f; f->st.fx.mxcsr = 0x1f80;
+    { double _v[] = { 0x1p-1000, 0x1p-50 }; memcpy(f->mem + 0x8000 + 256, _v, sizeof(_v)); }
+    { uint32_t _v[] = { 0x1780 }; memcpy(f->mem + 0x8000 + 272, _v, sizeof(_v)); }
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->res.vector, 19);
+    CHECK_EQ(({ uint64_t _v; memcpy(&_v, f->st.fx.xmm[0] + 8 * 0, 8); _v; }), 0x0170000000000000ull); /* unchanged: 2^-1000 */
+    CHECK_EQ(f->st.fx.mxcsr & 0x3f, 0x10);
+}
+
 int main(void)
 {
     struct flat *f = calloc(1, sizeof(*f));
@@ -514,6 +597,11 @@ int main(void)
     test_sse_mmx_ops(f);
     test_sse_fxsave_xmm(f);
     test_sse_maskmovdqu(f);
+    test_sse_cvt_mmx(f);
+    test_sse_fxsave_extent(f);
+    test_mmx_punpcklbw_m32(f);
+    test_sse_exact_tiny_masked(f);
+    test_sse_exact_tiny_unmasked(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);

@@ -503,6 +503,27 @@ static void test_x87_undefined(struct flat *f)
     CHECK_EQ(f->res.vector, 6);
 }
 
+/* nop; fld1; data16 fnstenv [0x408000]; data16 fldenv [0x408000]; int3 */
+static void test_x87_fnstenv16(struct flat *f)
+{
+    static const uint8_t code[] = { 0x90, 0xd9, 0xe8, 0x66, 0xd9, 0x34, 0x25, 0x00, 0x80, 0x40, 0x00, 0x66, 0xd9, 0x24, 0x25, 0x00, 0x80, 0x40, 0x00, 0xcc };
+    flat_init(f);
+    f->st.fx.fcw = 0x37f; f->st.fx.mxcsr = 0x1f80;
+    memset(f->mem + 0x8000, 0xee, 32);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(({ uint16_t _v; memcpy(&_v, f->mem + 0x8000 + 0, 2); _v; }), 0x37f);
+    CHECK_EQ(({ uint16_t _v; memcpy(&_v, f->mem + 0x8000 + 2, 2); _v; }), 0x3800);
+    CHECK_EQ(({ uint16_t _v; memcpy(&_v, f->mem + 0x8000 + 4, 2); _v; }), 0x3fff);
+    CHECK_EQ(({ uint16_t _v; memcpy(&_v, f->mem + 0x8000 + 6, 2); _v; }), 1); /* FIP low 16 bits */
+    CHECK_EQ(({ uint16_t _v; memcpy(&_v, f->mem + 0x8000 + 8, 2); _v; }), 0);
+    CHECK_EQ(f->mem[0x800e], 0xee); /* 14 bytes */
+    CHECK_EQ(f->st.fx.fcw, 0x37f);
+    CHECK_EQ(f->st.fx.ftw, 0x80);
+}
+
 int main(void)
 {
     struct flat *f = calloc(1, sizeof(*f));
@@ -538,6 +559,7 @@ int main(void)
     test_x87_mmx_aliasing(f);
     test_x87_emms(f);
     test_x87_undefined(f);
+    test_x87_fnstenv16(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);

@@ -107,3 +107,14 @@ T('addr32', 'mov rdi, 0x100408000; mov dword ptr [edi], 0x55; mov eax, [edi]; in
   END + 'CHECK_EQ(f->st.regs[GPR_RAX], 0x55);\nCHECK_EQ(f->mem[0x8000], 0x55);')
 T('trap_flag', 'pushfq; or qword ptr [rsp], 0x100; popfq; nop; nop', '',
   'CHECK_EQ(f->res.vector, 1);\n/* the trap comes after the instruction following POPF */\nCHECK_EQ(f->st.rip, FLAT_BASE + sizeof(code) - 1);')
+T('pause_loop', 'mov ecx, 3; L: pause; dec ecx; jnz L; int3', '',
+  END + 'CHECK_EQ(f->st.regs[GPR_RCX], 0);\nCHECK_EQ(f->res.insns, 1 + 3 * 3 + 1);')
+T('cpuid_features', 'mov eax, 1; cpuid; mov r8, rcx; mov r9, rdx; mov eax, 0x15; cpuid; mov r10, rcx; mov r11, rbx; mov r12, rax; mov eax, 0x80000001; cpuid; int3', '',
+  END + '/* hypervisor; no x2APIC, TSC deadline, XSAVE, OSXSAVE, AVX */\nCHECK(f->st.regs[GPR_R8] & (1u << 31));\nCHECK_EQ(f->st.regs[GPR_R8] & ((1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28)), 0);\n/* FPU, TSC, MSR, PAE, CX8, APIC, PGE, CMOV, PAT, FXSR, SSE, SSE2 */\nCHECK_EQ(f->st.regs[GPR_R9] & 0x0701a171u, 0x0701a171u);\n/* TSC = crystal, 1 GHz */\nCHECK_EQ(f->st.regs[GPR_R10], 1000000000u);\nCHECK_EQ(f->st.regs[GPR_R11], 1);\nCHECK_EQ(f->st.regs[GPR_R12], 1);\n/* LM, NX, SYSCALL, RDTSCP */\nCHECK_EQ(f->st.regs[GPR_RDX] & ((1u << 29) | (1u << 20) | (1u << 11) | (1u << 27)), (1u << 29) | (1u << 20) | (1u << 11) | (1u << 27));')
+T('rep_movsb_fault_progress', 'mov rsi, 0x408000; mov rdi, 0x40fff6; mov ecx, 100; rep movsb; int3',
+  'for (int k = 0; k < 100; k++) f->mem[0x8000 + k] = (uint8_t)(k + 1);',
+  '/* 10 bytes fit before the end of the flat range: they are copied and the\n * registers say so when the #PF hits the next byte */\nCHECK_EQ(f->res.vector, 14);\nCHECK_EQ(f->res.error_code, PFEC_U | PFEC_W);\nCHECK_EQ(f->st.cr2, 0x410000);\nCHECK_EQ(f->st.regs[GPR_RCX], 90);\nCHECK_EQ(f->st.regs[GPR_RDI], 0x410000);\nCHECK_EQ(f->st.regs[GPR_RSI], 0x40800a);\nCHECK_EQ(f->mem[0xfff6], 1);\nCHECK_EQ(f->mem[0xffff], 10);\nCHECK_EQ(f->st.rip, FLAT_BASE + 19);')
+T('rep_stosd_across_pages', 'mov rdi, 0x408ff8; mov ecx, 4; mov eax, 0xa5a5a5a5; rep stosd; int3', '',
+  END + 'CHECK_EQ(f->st.regs[GPR_RDI], 0x409008);\nCHECK_EQ(f->mem[0x8ff8], 0xa5);\nCHECK_EQ(f->mem[0x9007], 0xa5);\nCHECK_EQ(f->mem[0x9008], 0);')
+T('rep_zero_count', 'mov rdi, 0x408000; xor ecx, ecx; mov al, 1; rep stosb; repe cmpsb; int3', '',
+  END + 'CHECK_EQ(f->st.regs[GPR_RDI], 0x408000);\nCHECK_EQ(f->mem[0x8000], 0);')

@@ -96,3 +96,19 @@ T('sse_fxsave_xmm', 'movdqa xmm15, [0x408300]; fxsave64 [0x408000]; pxor xmm15, 
 T('sse_maskmovdqu', 'mov rdi, 0x408000; movdqa xmm0, [0x408100]; movdqa xmm1, [0x408110]; maskmovdqu xmm0, xmm1; int3',
   FP + put(0x100, 'uint64_t', '0x1122334455667788ull', '0x99aabbccddeeff00ull') + put(0x110, 'uint64_t', '0x80000000000000ffull', '0x0080000000000000ull'),
   END + 'CHECK_EQ(%s, 0x1100000000000088ull);\nCHECK_EQ(%s, 0x00aa000000000000ull);' % (q(0), q(8)))
+T('sse_cvt_mmx', 'movaps xmm0, [0x408120]; movq mm1, [0x408100]; cvtpi2ps xmm0, mm1; cvttps2pi mm2, [0x408108]; cvtpd2pi mm3, [0x408110]; movq [0x408000], mm2; movq [0x408008], mm3; emms; int3',
+  FP + put(0x100, 'int32_t', '3', '-1') + put(0x108, 'float', '2.7f', '-2.7f') + put(0x110, 'double', '2.5', '3.5') + put(0x120, 'uint32_t', '0', '0', '0x11111111', '0x22222222'),
+  END + 'CHECK_EQ(%s, 0xbf80000040400000ull);\nCHECK_EQ(%s, 0x2222222211111111ull);\nCHECK_EQ(%s, 0xfffffffe00000002ull);\nCHECK_EQ(%s, 0x0000000400000002ull);\nCHECK_EQ(%s & 0x3f, 0x20);' % (xq(0,0), xq(0,1), q(0), q(8), MX))
+T('sse_fxsave_extent', 'fxsave64 [0x408000]; int3', FP + 'memset(f->mem + 0x8000, 0xee, 512);',
+  END + 'CHECK_EQ(f->mem[0x8000 + 415], 0);\nCHECK_EQ(f->mem[0x8000 + 416], 0xee);\nCHECK_EQ(f->mem[0x8000 + 464], 0xee);\nCHECK_EQ(f->mem[0x8000 + 511], 0xee);')
+T('mmx_punpcklbw_m32', 'movq mm0, [0x408100]; punpcklbw mm0, dword ptr [0x40fffc]; movq [0x408000], mm0; emms; int3',
+  FP + put(0x100, 'uint64_t', '0x0807060504030201ull') + 'memcpy(f->mem + 0xfffc, "\\xa1\\xa2\\xa3\\xa4", 4);',
+  END + 'CHECK_EQ(%s, 0xa404a303a202a101ull);' % q(0))
+# 2^-1000 * 2^-50 = 2^-1050: tiny and exact. Masked: no flag at all;
+# UM clear: underflow is reported for every tiny result -> #XM.
+T('sse_exact_tiny_masked', 'movsd xmm0, [0x408100]; mulsd xmm0, [0x408108]; int3',
+  FP + put(0x100, 'double', '0x1p-1000', '0x1p-50'),
+  END + 'CHECK_EQ(%s, 1ull << (1074 - 1050));\nCHECK_EQ(%s & 0x3f, 0);' % (xq(0,0), MX))
+T('sse_exact_tiny_unmasked', 'ldmxcsr [0x408110]; movsd xmm0, [0x408100]; mulsd xmm0, [0x408108]; int3',
+  FP + put(0x100, 'double', '0x1p-1000', '0x1p-50') + put(0x110, 'uint32_t', '0x1780'),
+  'CHECK_EQ(f->res.vector, 19);\nCHECK_EQ(%s, 0x0170000000000000ull); /* unchanged: 2^-1000 */\nCHECK_EQ(%s & 0x3f, 0x10);' % (xq(0,0), MX))

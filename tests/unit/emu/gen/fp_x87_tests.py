@@ -86,3 +86,5 @@ T('x87_mmx_aliasing', 'fld1; movq mm1, qword ptr [0x408100]; paddb mm1, mm1; mov
   END + 'CHECK_EQ(%s, 0x020406080a0c0e10ull);\nCHECK_EQ(%s, 0);\nCHECK_EQ(f->st.fx.ftw, 0xff);\nCHECK_EQ(f->st.fx.st[1][8], 0xff);\nCHECK_EQ(f->st.fx.st[1][9], 0xff);\n/* fld1 went to physical 7, which stays ST7 after TOP=0 */\nCHECK_EQ(f->st.fx.st[7][9], 0x3f);' % (q(0), TOP))
 T('x87_emms', 'movq mm0, qword ptr [0x408100]; emms; int3', FP, END + 'CHECK_EQ(f->st.fx.ftw, 0);')
 T('x87_undefined', '.byte 0xd9, 0xd1; int3', FP, 'CHECK_EQ(f->res.vector, 6);')
+T('x87_fnstenv16', 'nop; fld1; data16 fnstenv [0x408000]; data16 fldenv [0x408000]; int3', FP + 'memset(f->mem + 0x8000, 0xee, 32);',
+  END + 'CHECK_EQ(%s, 0x37f);\nCHECK_EQ(%s, 0x3800);\nCHECK_EQ(%s, 0x3fff);\nCHECK_EQ(%s, 1); /* FIP low 16 bits */\nCHECK_EQ(%s, 0);\nCHECK_EQ(f->mem[0x800e], 0xee); /* 14 bytes */\nCHECK_EQ(f->st.fx.fcw, 0x37f);\nCHECK_EQ(f->st.fx.ftw, 0x80);' % (w(0), w(2), w(4), w(6), w(8)))
