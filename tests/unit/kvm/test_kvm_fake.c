@@ -52,6 +52,10 @@ static struct fake {
     enum step_kind script[16];
     int nscript, pos;
     int runs, eintr_runs;
+    bool calib;                /* answer KVM_RUN like the probe's guest */
+    uint32_t calib_counts[16];
+    long slow_ns;              /* pretend each guest instruction costs this */
+    int ncalib;
 } F;
 
 static void log_req(unsigned long req)
@@ -117,11 +121,39 @@ static int fake_run(void)
         errno = EINTR;
         return -1;
     }
+    uint8_t *data = (uint8_t *)run + 4096;
+    if (F.calib) {
+        /* the probe's loop: mov ecx, count; dec ecx; jnz; out 0x10, al */
+        const uint8_t *code = (const uint8_t *)(uintptr_t)F.slots[F.nslots - 1].userspace_addr + 0x1000;
+        CHECK(code[0] == 0x66 && code[1] == 0xb9 && code[6] == 0x66 && code[7] == 0x49 &&
+              code[8] == 0x75 && code[9] == 0xfc && code[10] == 0xe6);
+        CHECK_EQ(F.regs.rip, 0x1000);
+        CHECK_EQ(F.sregs.cs.base, 0);
+        uint32_t count;
+        memcpy(&count, code + 2, 4);
+        if (F.ncalib < 16)
+            F.calib_counts[F.ncalib++] = count;
+        if (F.slow_ns) {
+            /* busy-wait: sleeping is far too coarse on some hosts */
+            long ns = F.slow_ns * 2 * (long)count;
+            struct timespec a, b;
+            clock_gettime(CLOCK_MONOTONIC, &a);
+            do
+                clock_gettime(CLOCK_MONOTONIC, &b);
+            while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < ns);
+        }
+        run->exit_reason = KVM_EXIT_IO;
+        run->io.direction = KVM_EXIT_IO_OUT;
+        run->io.size = 1;
+        run->io.port = code[11];
+        run->io.count = 1;
+        run->io.data_offset = 4096;
+        return 0;
+    }
     if (F.pos >= F.nscript) {
         run->exit_reason = KVM_EXIT_HLT;   /* off the script: treated as an error */
         return 0;
     }
-    uint8_t *data = (uint8_t *)run + 4096;
     switch (F.script[F.pos++]) {
     case STEP_IO_OUT:
         run->exit_reason = KVM_EXIT_IO;
@@ -232,6 +264,8 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
         return 0;
     }
     case KVM_CREATE_VCPU: {
+        if (F.run)
+            munmap(F.run, FAKE_RUN_SIZE);
         F.vcpu_fd = fake_fd("fake-vcpu", FAKE_RUN_SIZE);
         F.run = mmap(NULL, FAKE_RUN_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, F.vcpu_fd, 0);
         F.lapic.regs[0x23] = (char)(uintptr_t)arg;   /* APIC ID = vcpu id */
@@ -340,6 +374,46 @@ int main(void)
     CHECK_EQ(guest_memory_init(&vm.mem, 4ull << 20), 0);
     CHECK_EQ(bus_register(&vm.pio, 0x3f8, 8, &dev_ops, NULL, "com1"), 0);
     CHECK_EQ(bus_register(&vm.mmio, 0xD0000000, 0x1000, &dev_ops, NULL, "virtio0"), 0);
+
+    /* ---- the probe: capabilities, then the calibration guest ---- */
+    struct accel_probe p;
+    F.calib = true;
+    CHECK_EQ(kvm_probe_path("/dev/kvm", &p), 0);
+    F.calib = false;
+    if (!p.usable)
+        fprintf(stderr, "probe: %s\n", p.reason);
+    CHECK(p.usable);
+    CHECK(strstr(p.reason, "/dev/kvm runs guest code at") != NULL);
+    CHECK(p.ns_per_insn > 0);
+    CHECK_EQ(p.max_cpus, 1);   /* KVM_CHECK_EXTENSION answers 1 here */
+    CHECK(first(KVM_CHECK_EXTENSION) >= 0);
+    CHECK(first(KVM_SET_TSS_ADDR) < first(KVM_CREATE_VCPU));
+    /* a count of one (entry and exit cost), then the loops */
+    CHECK(F.ncalib >= 5);
+    CHECK_EQ(F.calib_counts[0], 1);
+    CHECK_EQ(F.calib_counts[3], 1000);
+    CHECK_EQ(F.calib_counts[F.ncalib - 1], 50000);
+    /* every OUT is completed with an immediate-exit entry */
+    CHECK_EQ(F.eintr_runs, F.ncalib);
+
+    /* a KVM that is itself emulated: 1.5 µs per instruction. The short
+     * loop already tells, the long one is skipped, and auto picks emu. */
+    F.nlog = F.nslots = F.eintr_runs = F.ncalib = 0;
+    F.slow_ns = 1500;
+    F.calib = true;
+    CHECK_EQ(kvm_probe_path("/dev/kvm", &p), 0);
+    F.calib = false;
+    F.slow_ns = 0;
+    CHECK(p.usable);
+    CHECK(p.ns_per_insn >= KVM_AUTO_MAX_NS_PER_INSN);   /* >= 1.5 µs less noise: no timing asserted */
+    CHECK_EQ(F.ncalib, 4);
+    CHECK_EQ(F.calib_counts[3], 1000);
+    char why[200];
+    CHECK(!kvm_auto_verdict(&p, why, sizeof why));
+    CHECK(strstr(why, "auto: using emu (/dev/kvm runs guest code at ") == why);
+    CHECK(strstr(why, " per instruction, emulated)") != NULL);
+    printf("%s\n", why);
+    F.nlog = F.nslots = F.eintr_runs = 0;
 
     /* ---- vm_init ---- */
     int rc = accel_kvm_ops.vm_init(&vm);
