@@ -10,6 +10,8 @@ packages=(
   libslirp-dev libglib2.0-dev liburing-dev zlib1g-dev libzstd-dev libseccomp-dev libjson-c-dev
   # guests: kernel package extraction, initramfs and root-disk builders
   cpio busybox-static e2fsprogs debootstrap xz-utils zstd kmod
+  # ACPI table checks (iasl disassembles what src/boot/acpi.c builds)
+  acpica-tools
   # peers for interop tests and benchmarks
   qemu-system-x86 qemu-utils
   # real clients used by end-to-end tests

@@ -164,16 +164,9 @@ int qcow2_check(struct block_dev *bd, struct block_check *res, int repair)
         free(w.ref);
         return r;
     }
-    /* compare, over every cluster that has either a reference or a refcount */
+    /* compare over the clusters of the file, as qemu-img does: counts past
+     * the end (a crash between allocation and write) hold no space */
     uint64_t limit = w.n;
-    uint64_t covered = q->rt_entries * (uint64_t)q->rb_entries;
-    for (uint64_t k = q->rt_entries; k-- > 0;)
-        if (q->rt[k]) {
-            covered = (k + 1) * (uint64_t)q->rb_entries;
-            break;
-        }
-    if (covered > limit)
-        limit = covered;
     for (uint64_t c = 0; c < limit; c++) {
         uint64_t stored = 0, want = c < w.n ? w.ref[c] : 0;
         r = qcow2_refcount_get(bd, c, &stored);

@@ -160,8 +160,10 @@ static uint64_t build_fadt(struct acpi_area *ar, uint64_t facs, uint64_t dsdt)
         return 0;
     struct acpi_fadt *f = area_ptr(ar, gpa);
     header_init(&f->h, "FACP", sizeof(*f), 6);
+    /* The FACS by its 32-bit pointer only: with both set, ACPICA maps it
+     * twice (and Linux lists it twice). */
     f->firmware_ctrl = (uint32_t)facs;
-    f->x_firmware_ctrl = facs;
+    f->x_firmware_ctrl = 0;
     f->dsdt = (uint32_t)dsdt;
     f->x_dsdt = dsdt;
     f->sci_int = IRQ_ACPI_SCI;

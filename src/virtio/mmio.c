@@ -94,8 +94,8 @@ static void queue_ready(struct virtio_dev *dev, struct virtio_queue_state *qs, u
         vq->ready = false;
         return;
     }
-    if (vq->ready)
-        return;
+    if (vq->ready || (dev->status & VIRTIO_STATUS_NEEDS_RESET))
+        return;  /* a broken device stays stopped until the driver resets it */
     if (vq->size == 0)
         vq->size = qs->max_size;
     vq->indirect = virtio_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC);

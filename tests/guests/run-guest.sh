@@ -120,10 +120,12 @@ case "$guest" in
     [ "$delta" -le 300 ] || fail "the guest's clock is ${delta}s away from the host's"
     ;;
   triple_fault)
+    grep -q '^triple_fault: loading an empty IDT' "$log" || fail "the guest never reached ud2"
     [ $rc -ne 0 ] || fail "brume exited 0 after a triple fault"
     grep -qi 'triple fault' "$log" || fail "no 'triple fault' message"
     ;;
   wild_jump)
+    grep -q '^wild_jump: jumping to' "$log" || fail "the guest never reached the jump"
     [ $rc -ne 0 ] || fail "brume exited 0 after a wild jump"
     passed && fail "the guest went on running"
     grep -q '^brume: ' "$log" || fail "brume printed no error"

@@ -61,6 +61,9 @@ static int cmd_random(const char *img, const char *ref, uint64_t seed, int count
         return 1;
     }
     uint64_t size = disk_size(bd);
+    struct block_info info;
+    block_get_info(bd, &info);
+    uint64_t cs = info.cluster_size ? info.cluster_size : 65536;
     rng_state = seed * 2654435761u + 1;
     char *buf = malloc(1 << 20), *z = calloc(1, 1 << 20);
     for (int i = 0; i < count; i++) {
@@ -89,7 +92,7 @@ static int cmd_random(const char *img, const char *ref, uint64_t seed, int count
                 r = -EIO;
         } else {
             /* discard whole clusters: brume guarantees zeroes there without a backing file */
-            uint64_t a = (off + 65535) & ~65535ull, b = (off + len) & ~65535ull;
+            uint64_t a = (off + cs - 1) & ~(cs - 1), b = (off + len) & ~(cs - 1);
             if (b > a) {
                 r = block_discard(bd, a, b - a);
                 if (!r && pwrite(rf, z, b - a, (off_t)a) != (ssize_t)(b - a))

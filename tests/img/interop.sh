@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Interop with Debian's qemu-img / qemu-io:
+#  - images brume creates and writes pass `qemu-img check` and compare
+#    equal to a raw reference written with the same operations;
+#  - images qemu-img creates (backing chains, compressed and zero clusters,
+#    cluster sizes 4 KiB..2 MiB, v2 and v3, vmdk, vdi) read back
+#    bit-identical in brume;
+#  - check/compare exit codes, locks, resize, commit, rebase, map, info.
+set -u
+brume=$1 blktool=$2
+command -v qemu-img >/dev/null || { echo "skipped: qemu-img not installed"; exit 77; }
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+expect() {  # expect <exit code> <description> <command...>
+  local want=$1 what=$2; shift 2
+  "$@" >out.txt 2>&1; local rc=$?
+  if [ "$rc" -eq "$want" ]; then ok; else bad "$what (exit $rc, wanted $want)"; sed 's/^/    /' out.txt | head -5; fi
+}
+# same content as raw reference, seen by qemu-img and by brume
+same() {
+  expect 0 "qemu-img compare $1 $2" qemu-img compare -q "$1" "$2"
+  expect 0 "brume compare $1 $2" "$brume" img compare -q "$1" "$2"
+}
+pattern_raw() {  # pattern_raw FILE SIZE: random data in scattered places
+  truncate -s "$2" "$1"
+  local sz; sz=$(stat -c %s "$1")
+  for o in 0 7 100 1000 5000 9999; do
+    local at=$(( (o * 104729 * 4096 + o * 333) % (sz - 300000) ))
+    head -c $((70000 + o * 13)) /dev/urandom | dd of="$1" bs=1 seek=$at conv=notrunc status=none
+  done
+}
+
+# ---- brume creates and writes; qemu-img checks and compares ----
+for cs in 4k 64k 2M; do
+  for compat in 1.1 0.10; do
+    img=b-$cs-$compat.qcow2
+    expect 0 "create $img" "$brume" img create -q -f qcow2 -o cluster_size=$cs,compat=$compat $img 48M
+    truncate -s 48M ref.raw; : > /dev/null
+    rm -f ref.raw; truncate -s 48M ref.raw
+    expect 0 "random writes to $img" "$blktool" random $img ref.raw 7 300
+    expect 0 "qemu-img check $img" qemu-img check -q $img
+    same ref.raw $img
+    expect 0 "brume check $img" "$brume" img check -q $img
+  done
+done
+# backing chain written by brume: base (raw) <- mid (qcow2) <- top (qcow2)
+pattern_raw base.raw 32M
+expect 0 "create mid" "$brume" img create -q -f qcow2 -b base.raw -F raw mid.qcow2
+cp base.raw ref.raw
+expect 0 "writes to mid" "$blktool" random mid.qcow2 ref.raw 11 100
+expect 0 "create top" "$brume" img create -q -f qcow2 -b mid.qcow2 -F qcow2 -o cluster_size=4k top.qcow2
+expect 0 "writes to top" "$blktool" random top.qcow2 ref.raw 12 100
+expect 0 "qemu-img check top" qemu-img check -q top.qcow2
+expect 0 "qemu-img check mid" qemu-img check -q mid.qcow2
+same ref.raw top.qcow2
+expect 0 "base unchanged" cmp -s base.raw <(cat base.raw)
+qemu-img info --backing-chain top.qcow2 | grep -q "backing file: mid.qcow2" && ok || bad "qemu-img sees the backing file"
+# convert raw -> qcow2 (plain, compressed zlib and zstd) and back
+pattern_raw src.raw 40M
+for c in "" "-c" "-c -o compression_type=zstd"; do
+  rm -f conv.qcow2 back.raw
+  expect 0 "convert $c" "$brume" img convert $c -f raw -O qcow2 src.raw conv.qcow2
+  expect 0 "qemu-img check convert $c" qemu-img check -q conv.qcow2
+  same src.raw conv.qcow2
+  expect 0 "convert back $c" "$brume" img convert -O raw conv.qcow2 back.raw
+  expect 0 "bytes equal $c" cmp src.raw back.raw
+done
+qemu-img info conv.qcow2 | grep -q "compression type: zstd" && ok || bad "zstd image recognised by qemu-img"
+for pa in metadata falloc full; do
+  rm -f pa.qcow2
+  expect 0 "create preallocation=$pa" "$brume" img create -q -f qcow2 -o preallocation=$pa pa.qcow2 20M
+  expect 0 "qemu-img check preallocation=$pa" qemu-img check -q pa.qcow2
+  n=$(qemu-img map --output=json pa.qcow2 | grep -c '"data": true')
+  [ "$n" -ge 1 ] && ok || bad "preallocation=$pa allocates data clusters"
+done
+
+# ---- qemu-img creates; brume reads bit-identical ----
+pattern_raw q.raw 24M
+for cs in 4k 64k 2M; do
+  for compat in 1.1 0.10; do
+    qemu-img convert -f raw -O qcow2 -o cluster_size=$cs,compat=$compat q.raw q-$cs-$compat.qcow2
+    same q.raw q-$cs-$compat.qcow2
+    expect 0 "brume check of qemu image $cs $compat" "$brume" img check -q q-$cs-$compat.qcow2
+  done
+done
+qemu-img convert -c -f raw -O qcow2 q.raw qz.qcow2 && same q.raw qz.qcow2
+qemu-img convert -c -f raw -O qcow2 -o compression_type=zstd q.raw qzs.qcow2 && same q.raw qzs.qcow2
+"$brume" img check --output=json qz.qcow2 | grep -q '"compressed-clusters": [1-9]' && ok || bad "compressed clusters counted"
+# zero clusters and a three-level chain made with qemu-io
+qemu-img create -q -f qcow2 qb.qcow2 16M
+qemu-io -c "write -P 0x11 0 16M" qb.qcow2 >/dev/null
+qemu-img create -q -f qcow2 -b qb.qcow2 -F qcow2 qm.qcow2
+qemu-io -c "write -P 0x22 1M 3M" -c "write -z 6M 2M" -c "discard 10M 1M" qm.qcow2 >/dev/null
+qemu-img create -q -f qcow2 -o cluster_size=4k -b qm.qcow2 -F qcow2 qt.qcow2
+qemu-io -c "write -P 0x33 2M 100k" -c "write -z -u 3M 64k" -c "write -P 0x44 7000 3333" qt.qcow2 >/dev/null
+qemu-img convert -O raw qt.qcow2 qt-qemu.raw
+expect 0 "brume convert of qemu chain" "$brume" img convert -O raw qt.qcow2 qt-brume.raw
+expect 0 "chain bit-identical" cmp qt-qemu.raw qt-brume.raw
+same qt-qemu.raw qt.qcow2
+# vmdk and vdi imports
+for sub in monolithicSparse streamOptimized; do
+  qemu-img convert -f raw -O vmdk -o subformat=$sub q.raw q-$sub.vmdk
+  rm -f v.raw
+  expect 0 "convert vmdk $sub" "$brume" img convert -O raw q-$sub.vmdk v.raw
+  expect 0 "vmdk $sub bit-identical" cmp q.raw v.raw
+  "$brume" img info q-$sub.vmdk | grep -q "file format: vmdk" && ok || bad "vmdk probed"
+done
+for st in off full; do
+  qemu-img convert -f raw -O vdi -o preallocation=$st q.raw q-$st.vdi
+  rm -f v.raw
+  expect 0 "convert vdi $st" "$brume" img convert -O qcow2 q-$st.vdi v.qcow2
+  same q.raw v.qcow2
+  rm -f v.qcow2
+done
+
+# ---- exit codes of check and compare ----
+"$brume" img create -q -f qcow2 leak.qcow2 16M
+# refcount block at cluster 2 (64 KiB clusters, 16-bit entries): the L1
+# table (cluster 3) counted twice
+printf '\x00\x02' | dd of=leak.qcow2 bs=1 seek=$((131072 + 6)) conv=notrunc status=none
+expect 3 "qemu-img check sees the leak" qemu-img check -q leak.qcow2
+expect 3 "brume check: leaks exit 3" "$brume" img check -q leak.qcow2
+expect 0 "brume check -r leaks" "$brume" img check -q -r leaks leak.qcow2
+expect 0 "qemu-img agrees after repair" qemu-img check -q leak.qcow2
+printf '\x00\x00' | dd of=leak.qcow2 bs=1 seek=$((131072 + 0)) conv=notrunc status=none
+expect 2 "qemu-img check sees the corruption" qemu-img check -q leak.qcow2
+expect 2 "brume check: corruption exit 2" "$brume" img check -q leak.qcow2
+expect 63 "check of raw not supported" "$brume" img check -f raw src.raw
+expect 0 "compare same" "$brume" img compare -q src.raw conv.qcow2
+cp src.raw diff.raw; printf 'X' | dd of=diff.raw bs=1 seek=123456 conv=notrunc status=none
+expect 1 "compare different" "$brume" img compare -q src.raw diff.raw
+"$brume" img compare src.raw diff.raw | grep -q "Content mismatch at offset 123392" && ok || bad "mismatch offset"
+
+# ---- locks: brume and qemu see each other ----
+"$brume" img create -q -f qcow2 lock.qcow2 16M
+"$blktool" hold lock.qcow2 20 > hold.out &
+holder=$!
+for _ in $(seq 50); do [ -s hold.out ] && break; sleep 0.1; done
+expect 1 "qemu-img info refused while brume writes" qemu-img info lock.qcow2
+grep -q "lock" out.txt && ok || bad "qemu-img names the lock"
+expect 1 "brume info refused while brume writes" "$brume" img info lock.qcow2
+grep -q "locked by another process" out.txt && ok || bad "clear lock error"
+expect 0 "info -U works" "$brume" img info -U lock.qcow2
+kill $holder; wait $holder 2>/dev/null
+qemu-io -c "sleep 20000" lock.qcow2 >/dev/null 2>&1 &
+qio=$!
+sleep 1
+expect 1 "brume refuses an image qemu writes" "$blktool" hold lock.qcow2 0
+kill $qio; wait $qio 2>/dev/null
+expect 0 "lock released" "$blktool" hold lock.qcow2 0
+
+# ---- resize, commit, rebase, map, info ----
+"$brume" img create -q -f qcow2 rs.qcow2 16M
+expect 0 "resize +1G" "$brume" img resize rs.qcow2 +1G
+qemu-img info --output=json rs.qcow2 | grep -q '"virtual-size": 1090519040' && ok || bad "resized size"
+expect 0 "qemu-img check after resize" qemu-img check -q rs.qcow2
+"$brume" img create -q -f qcow2 -o cluster_size=4k rsb.qcow2 1M
+expect 0 "resize past one L1 table" "$brume" img resize rsb.qcow2 4G
+expect 0 "check after L1 growth" qemu-img check -q rsb.qcow2
+pattern_raw cb.raw 8M; cp cb.raw cref.raw
+"$brume" img create -q -f qcow2 -b cb.raw -F raw ct.qcow2
+"$blktool" random ct.qcow2 cref.raw 5 60 >/dev/null
+expect 0 "commit" "$brume" img commit ct.qcow2
+expect 0 "base holds committed data" cmp cb.raw cref.raw
+pattern_raw ra.raw 8M
+"$brume" img create -q -f qcow2 -b ra.raw -F raw rb.qcow2
+cp ra.raw rref.raw; "$blktool" random rb.qcow2 rref.raw 6 40 >/dev/null
+"$brume" img create -q -f qcow2 -b rb.qcow2 -F qcow2 rc.qcow2
+"$blktool" random rc.qcow2 rref.raw 9 40 >/dev/null
+expect 0 "rebase rc onto ra" "$brume" img rebase -b ra.raw -F raw rc.qcow2
+qemu-img info rc.qcow2 | grep -q "backing file: ra.raw" && ok || bad "new backing file recorded"
+same rref.raw rc.qcow2
+expect 0 "check after rebase" qemu-img check -q rc.qcow2
+expect 0 "rebase -u" "$brume" img rebase -u -b rb.qcow2 -F qcow2 rc.qcow2
+"$brume" img map --output=json qt.qcow2 > map.json
+python3 - "$dir/map.json" <<'PY' && ok || bad "map json covers the disk"
+import json, sys
+m = json.load(open(sys.argv[1]))
+pos = 0
+for e in m:
+    assert e["start"] == pos, e
+    pos += e["length"]
+assert pos == 16 << 20, pos
+assert any(e["zero"] and e["depth"] == 0 for e in m)
+PY
+"$brume" img info --output=json conv.qcow2 | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["format"]=="qcow2" and d["cluster-size"]==65536' && ok || bad "info json"
+"$brume" img info --backing-chain top.qcow2 | grep -c "^image:" | grep -q 3 && ok || bad "info --backing-chain"
+# a loop in the backing chain is refused
+"$brume" img create -q -f qcow2 l1.qcow2 1M; "$brume" img create -q -f qcow2 -b l1.qcow2 -F qcow2 l2.qcow2
+"$brume" img rebase -u -b l2.qcow2 -F qcow2 l1.qcow2
+expect 1 "backing loop refused" "$brume" img info l2.qcow2
+grep -q "loop" out.txt && ok || bad "loop named in the error"
+
+echo "interop: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -48,7 +48,7 @@ static const emu_op_fn map_0f[256] = {
              op_nop_Ev /* PREFETCHh */, op_nop_Ev, op_nop_Ev, op_nop_Ev, op_nop_Ev, op_nop_Ev, op_nop_Ev, op_nop_Ev /* NOP Ev */,
     /* 20 */ op_mov_cr, op_mov_dr, op_mov_cr, op_mov_dr, op_ud, op_ud, op_ud, op_ud,
              X8(op_sse),
-    /* 30 */ op_wrmsr, op_rdtsc, op_rdmsr, op_rdpmc, op_unimpl /* SYSENTER */, op_unimpl /* SYSEXIT */, op_ud, op_ud,
+    /* 30 */ op_wrmsr, op_rdtsc, op_rdmsr, op_rdpmc, op_sysenter, op_sysexit, op_ud, op_ud,
              op_0f38, op_ud, op_0f3a, op_ud, op_ud, op_ud, op_ud, op_ud,
     /* 40 */ X16(op_cmovcc_Gv_Ev),
     /* 50 */ X16(op_sse),

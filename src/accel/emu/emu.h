@@ -31,6 +31,7 @@ struct vm;
 struct vcpu;
 struct emu_cpu;
 struct insn;
+struct emu_icache_entry;
 
 /* Exception vectors */
 enum {
@@ -83,6 +84,12 @@ struct emu_tlb_entry {
     bool global;
 };
 
+/* Decoded-instruction cache: direct-mapped on the host address of the
+ * instruction's first byte (which identifies the physical page), checked
+ * against the current bytes on every hit, so self-modifying code, DMA into
+ * code pages and remapping need no invalidation. */
+#define EMU_ICACHE_SIZE 4096
+
 /* The two TLBs: supervisor accesses and user (CPL 3) accesses. */
 enum { TLB_SUPER = 0, TLB_USER = 1 };
 
@@ -105,6 +112,7 @@ struct emu_cpu {
     uint64_t rip;         /* the current instruction */
     uint64_t next_rip;    /* the next one (branches change it) */
     uint64_t rflags;      /* eager flags: always exact */
+    uint64_t rflags_start;/* RFLAGS before the current instruction (restored on faults) */
 
     struct cpu_segment seg[SEG_COUNT];
     struct cpu_segment tr, ldtr;
@@ -124,6 +132,7 @@ struct emu_cpu {
     enum cpu_run_state run_state;
 
     struct emu_tlb_entry tlb[2][EMU_TLB_SIZE];
+    struct emu_icache_entry *icache;  /* EMU_ICACHE_SIZE entries, NULL: no cache */
 
     /* Exceptions: emu_raise() stores the event and longjmps to *jb. */
     jmp_buf *jb;
@@ -152,6 +161,10 @@ struct emu_cpu {
 };
 
 /* ---- exec.c ---- */
+/* Allocates / frees the decoded-instruction cache (optional: without it
+ * every instruction is decoded). Returns 0 or -ENOMEM. */
+int emu_icache_init(struct emu_cpu *c);
+void emu_icache_free(struct emu_cpu *c);
 /* Resets c to the architectural power-on state (real mode at F000:FFF0). */
 void emu_cpu_reset(struct emu_cpu *c);
 /* Recomputes c->mode and c->cpl from CR0, EFER, CS; call after changing them. */

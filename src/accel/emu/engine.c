@@ -194,6 +194,10 @@ static int emu_vcpu_init(struct vcpu *cpu)
         return err_set(-ENOMEM, "emu: vCPU %d: out of memory", cpu->index);
     memset(v, 0, sizeof(*v));
     struct emu_cpu *c = &v->cpu;
+    if (emu_icache_init(c) < 0) {
+        free(v);
+        return err_set(-ENOMEM, "emu: vCPU %d: out of memory", cpu->index);
+    }
     v->vcpu = cpu;
     atomic_init(&v->kick, false);
     pthread_mutex_init(&v->lock, NULL);
@@ -215,6 +219,7 @@ static int emu_vcpu_init(struct vcpu *cpu)
         cpu->accel_data = NULL;
         pthread_cond_destroy(&v->wake);
         pthread_mutex_destroy(&v->lock);
+        emu_icache_free(c);
         free(v);
         return err_set(-ENOMEM, "emu: vCPU %d: cannot create the local APIC", cpu->index);
     }
@@ -232,6 +237,7 @@ static void emu_vcpu_destroy(struct vcpu *cpu)
         return;
     pthread_cond_destroy(&v->wake);
     pthread_mutex_destroy(&v->lock);
+    emu_icache_free(&v->cpu);
     free(v);
     cpu->accel_data = NULL;
 }

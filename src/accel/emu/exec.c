@@ -1,6 +1,8 @@
 /* The step loop: fetch through the TLB, decode, dispatch, retire. Faults
  * longjmp back here and are delivered (or end the run in flat mode). */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 #include "accel/emu/insn.h"
@@ -103,17 +105,36 @@ static inline struct decode_mode decode_mode(const struct emu_cpu *c)
     return m;
 }
 
-/* Fetches and decodes the instruction at RIP. Bytes come straight from the
- * host page when the TLB knows it; an instruction crossing into the next
- * page faults on that page only if it really needs its bytes. */
-static void fetch_decode(struct emu_cpu *c, struct insn *i)
+int emu_icache_init(struct emu_cpu *c)
+{
+    c->icache = calloc(EMU_ICACHE_SIZE, sizeof(*c->icache));
+    return c->icache ? 0 : -ENOMEM;
+}
+
+void emu_icache_free(struct emu_cpu *c)
+{
+    free(c->icache);
+    c->icache = NULL;
+}
+
+_Noreturn static void decode_fail(struct emu_cpu *c, int r)
+{
+    if (r == DECODE_UD)
+        emu_raise(c, EXC_UD);
+    emu_raise_err(c, EXC_GP, 0);  /* DECODE_TOOLONG */
+}
+
+/* Fetches and decodes the instruction at RIP; returns its handler and sets
+ * *out to the decoded form (a cache entry or *tmp). Bytes come straight
+ * from the host page when the TLB knows it; an instruction crossing into
+ * the next page faults on that page only if it really needs its bytes. */
+static emu_op_fn fetch_decode(struct emu_cpu *c, struct insn *tmp, const struct insn **out)
 {
     uint64_t lin;
-    if (c->mode == MODE_LONG64) {
+    if (c->mode == MODE_LONG64)
         lin = c->rip;
-    } else {
+    else
         lin = (c->seg[SEG_CS].base + c->rip) & 0xffffffffull;
-    }
     bool user = emu_user(c);
     const struct emu_tlb_entry *e = &c->tlb[user][(lin >> 12) & (EMU_TLB_SIZE - 1)];
     const uint8_t *p;
@@ -126,9 +147,46 @@ static void fetch_decode(struct emu_cpu *c, struct insn *i)
             emu_fatal(c, EMU_EXIT_ERROR, "emu: executing from MMIO at RIP 0x%llx (physical 0x%llx) is not supported",
                       (unsigned long long)c->rip, (unsigned long long)gpa);
     }
+    struct decode_mode m = decode_mode(c);
+    uint8_t key = (uint8_t)(m.code64 | (m.def32 << 1));
     unsigned avail = 0x1000 - (unsigned)(lin & 0xfff);
-    int r = emu_decode(p, avail, decode_mode(c), i);
-    if (r == DECODE_MORE) {
+    emu_op_fn fn;
+    const struct insn *i;
+    struct emu_icache_entry *ce = NULL;
+    if (c->icache) {
+        uintptr_t h = (uintptr_t)p;
+        ce = &c->icache[(h ^ (h >> 12)) & (EMU_ICACHE_SIZE - 1)];
+        bool same;
+        if ((lin & 0xfff) <= 0x1000 - 16) {
+            uint64_t a, b;
+            memcpy(&a, p, 8);
+            memcpy(&b, p + 8, 8);
+            same = !(((a ^ ce->w[0]) & ce->m[0]) | ((b ^ ce->w[1]) & ce->m[1]));
+        } else {
+            same = memcmp(ce->insn.bytes, p, ce->insn.len) == 0;
+        }
+        if (ce->host == p && ce->mode == key && same) {
+            i = &ce->insn;
+            fn = ce->fn;
+            goto done;
+        }
+        ce->host = NULL;
+    }
+    int r = emu_decode(p, avail, m, ce ? &ce->insn : tmp);
+    if (r == DECODE_OK) {
+        i = ce ? &ce->insn : tmp;
+        fn = emu_dispatch(i);
+        if (ce) {
+            unsigned n = i->len;
+            ce->host = p;
+            ce->mode = key;
+            ce->fn = fn;
+            memset(ce->w, 0, sizeof(ce->w));
+            memcpy(ce->w, i->bytes, n);
+            ce->m[0] = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+            ce->m[1] = n <= 8 ? 0 : n >= 16 ? ~0ull : (1ull << (8 * (n - 8))) - 1;
+        }
+    } else if (r == DECODE_MORE) {
         uint8_t buf[15];
         uint64_t gpa;
         memcpy(buf, p, avail);
@@ -137,33 +195,65 @@ static void fetch_decode(struct emu_cpu *c, struct insn *i)
             emu_fatal(c, EMU_EXIT_ERROR, "emu: executing from MMIO at 0x%llx is not supported",
                       (unsigned long long)gpa);
         memcpy(buf + avail, q, 15 - avail);
-        r = emu_decode(buf, 15, decode_mode(c), i);
+        r = emu_decode(buf, 15, m, tmp);
+        if (r != DECODE_OK)
+            decode_fail(c, r);
+        i = tmp;
+        fn = emu_dispatch(i);
+    } else {
+        decode_fail(c, r);
     }
-    if (r == DECODE_UD)
-        emu_raise(c, EXC_UD);
-    if (r == DECODE_TOOLONG)
-        emu_raise_err(c, EXC_GP, 0);
+done:
     if (c->mode == MODE_LONG64)
         c->next_rip = c->rip + i->len;
     else
         c->next_rip = (c->rip + i->len) & (c->seg[SEG_CS].db ? 0xffffffffull : 0xffffull);
+    *out = i;
+    return fn;
+}
+
+/* The hot loop, kept out of emu_run so that setjmp does not pin its
+ * variables to the stack. */
+__attribute__((noinline)) static void run_loop(struct emu_cpu *c, uint64_t end)
+{
+    struct insn tmp;
+    while (c->insns < end) {
+        bool shadow = c->intr_shadow;
+        bool single_step = c->rflags & RFLAGS_TF;
+        c->rflags_start = c->rflags;
+        const struct insn *i;
+        emu_op_fn fn = fetch_decode(c, &tmp, &i);
+        fn(c, i);
+        c->rip = c->next_rip;
+        if (shadow)
+            c->intr_shadow = false;
+        c->insns++;
+        if (single_step) {
+            /* TF at the start of an instruction: #DB trap after it (DR6.BS) */
+            c->dr6 |= 1u << 14;
+            c->rflags_start = c->rflags;
+            emu_raise(c, EXC_DB);
+        }
+        /* A kick (STI, POPF) is acted on once the interrupt shadow ends. */
+        if (c->exit && !(c->exit == EMU_EXIT_KICK && c->intr_shadow))
+            break;
+    }
 }
 
 uint64_t emu_run(struct emu_cpu *c, uint64_t max_insns)
 {
     jmp_buf jb, *saved = c->jb;
-    struct insn ins;
     const uint64_t end = c->insns + max_insns;
-    c->jb = &jb;
     const uint64_t start = c->insns;
-    volatile uint64_t flags_at_start = c->rflags;
+    c->jb = &jb;
+    c->rflags_start = c->rflags;
 
     if (setjmp(jb)) {
         /* An exception (or a fatal stop) unwound an instruction. */
         c->jb = &jb;
         if (c->exit)
             goto out;
-        c->rflags = flags_at_start;
+        c->rflags = c->rflags_start;
         if (c->flat) {
             if (c->exc_soft)
                 c->rip = c->next_rip;  /* INT3/INT n: report RIP after them */
@@ -175,19 +265,7 @@ uint64_t emu_run(struct emu_cpu *c, uint64_t max_insns)
         if (c->exit)
             goto out;
     }
-    while (c->insns < end) {
-        bool shadow = c->intr_shadow;
-        flags_at_start = c->rflags;
-        fetch_decode(c, &ins);
-        emu_dispatch(&ins)(c, &ins);
-        c->rip = c->next_rip;
-        if (shadow)
-            c->intr_shadow = false;
-        c->insns++;
-        /* A kick (STI, POPF) is acted on once the interrupt shadow ends. */
-        if (c->exit && !(c->exit == EMU_EXIT_KICK && c->intr_shadow))
-            break;
-    }
+    run_loop(c, end);
 out:
     c->jb = saved;
     return c->insns - start;

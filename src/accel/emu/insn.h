@@ -68,6 +68,8 @@ struct insn {
     uint8_t bytes[15];  /* the raw bytes, for error messages */
 };
 
+typedef void (*emu_op_fn)(struct emu_cpu *c, const struct insn *i);
+
 /* Decoder modes */
 struct decode_mode {
     bool code64;        /* 64-bit mode (CS.L with EFER.LMA) */
@@ -85,7 +87,13 @@ enum {
  * *i, or a DECODE_* error. Never reads beyond avail (at most 15). */
 int emu_decode(const uint8_t *buf, unsigned avail, struct decode_mode m, struct insn *i);
 
-typedef void (*emu_op_fn)(struct emu_cpu *c, const struct insn *i);
+struct emu_icache_entry {
+    const uint8_t *host;  /* first byte of the instruction, NULL if empty */
+    uint64_t w[2], m[2];  /* the instruction's bytes and the mask of its length */
+    uint8_t mode;         /* decode_mode the entry was decoded in */
+    emu_op_fn fn;
+    struct insn insn;
+};
 
 /* Returns the handler for a decoded instruction (never NULL: unknown
  * entries map to op_unimpl). */
@@ -180,7 +188,11 @@ static inline uint64_t insn_ea(const struct emu_cpu *c, const struct insn *i)
 /* Linear address of the memory operand for an access of size bytes. */
 static inline uint64_t insn_lin(struct emu_cpu *c, const struct insn *i, unsigned size)
 {
-    return emu_linear(c, i->ea_seg, insn_ea(c, i), size);
+    uint64_t ea = insn_ea(c, i);
+    /* 64-bit mode without FS/GS: no base, only the canonical check */
+    if (c->mode == MODE_LONG64 && i->ea_seg < SEG_FS && emu_canonical(ea))
+        return ea;
+    return emu_linear(c, i->ea_seg, ea, size);
 }
 
 /* Memory operand at ModRM + extra bytes (for BT with register offsets, ...) */

@@ -87,6 +87,8 @@ OP(op_sse);
 OP(op_sti);
 OP(op_string);
 OP(op_syscall);
+OP(op_sysenter);
+OP(op_sysexit);
 OP(op_sysret);
 OP(op_test_A_I);
 OP(op_test_E_G);

@@ -664,3 +664,37 @@ OP(op_movnti_My_Gy)
     unsigned size = i->osz == 8 ? 8 : 4;
     mem_write(c, i, size, rd_G(c, i, size));
 }
+
+/* SYSENTER (0F 34): flat CPL 0 segments from IA32_SYSENTER_CS */
+OP(op_sysenter)
+{
+    (void)i;
+    uint16_t cs = (uint16_t)c->msr.sysenter_cs & 0xfffc;
+    if (c->mode == MODE_REAL || cs == 0)
+        emu_raise_err(c, EXC_GP, 0);
+    bool lm = c->msr.efer & EFER_LMA;
+    flat_seg(&c->seg[SEG_CS], cs, 0xb, 0, lm);
+    flat_seg(&c->seg[SEG_SS], (uint16_t)(cs + 8), 0x3, 0, false);
+    c->cpl = 0;
+    c->rflags &= ~(RFLAGS_VM | RFLAGS_IF | RFLAGS_RF);
+    emu_update_mode(c);
+    c->r[GPR_RSP] = lm ? c->msr.sysenter_esp : (uint32_t)c->msr.sysenter_esp;
+    c->next_rip = lm ? c->msr.sysenter_eip : (uint32_t)c->msr.sysenter_eip;
+}
+
+/* SYSEXIT (0F 35): to CPL 3; REX.W returns to 64-bit mode */
+OP(op_sysexit)
+{
+    uint16_t cs = (uint16_t)c->msr.sysenter_cs & 0xfffc;
+    if (c->mode == MODE_REAL || cs == 0 || c->cpl != 0)
+        emu_raise_err(c, EXC_GP, 0);
+    bool to64 = i->osz == 8;
+    if (to64 && (!emu_canonical(c->r[GPR_RDX]) || !emu_canonical(c->r[GPR_RCX])))
+        emu_raise_err(c, EXC_GP, 0);
+    flat_seg(&c->seg[SEG_CS], (uint16_t)((cs + (to64 ? 32 : 16)) | 3), 0xb, 3, to64);
+    flat_seg(&c->seg[SEG_SS], (uint16_t)((cs + (to64 ? 40 : 24)) | 3), 0x3, 3, false);
+    c->cpl = 3;
+    emu_update_mode(c);
+    c->r[GPR_RSP] = to64 ? c->r[GPR_RCX] : (uint32_t)c->r[GPR_RCX];
+    c->next_rip = to64 ? c->r[GPR_RDX] : (uint32_t)c->r[GPR_RDX];
+}

@@ -599,15 +599,15 @@ static void test_cpuid_vendor(struct flat *f)
     CHECK_EQ(f->st.regs[GPR_RCX], 0x6c65746e);
 }
 
-/* fld1 */
+/* movddup xmm0, xmm0 */
 static void test_unimplemented(struct flat *f)
 {
-    static const uint8_t code[] = { 0xd9, 0xe8 };
+    static const uint8_t code[] = { 0xf2, 0x0f, 0x12, 0xc0 };
     flat_init(f);
     flat_run(f, code, sizeof(code), 100000);
     (void)code;
     CHECK(f->rc < 0);
-    CHECK(strstr(err_get(), "unimplemented instruction at RIP 0x400000: bytes d9 e8") != NULL);
+    CHECK(strstr(err_get(), "unimplemented instruction at RIP 0x400000: bytes f2 0f 12 c0") != NULL);
 }
 
 /* mov ah, 0xd5; sahf; lahf; cmc; pushfq; pop rbx; int3 */
@@ -702,6 +702,76 @@ static void test_fetch_off_end(struct flat *f)
     CHECK_EQ(f->st.rip, 0x40fffe);
 }
 
+/* xor ebx, ebx; L: mov eax, 1; add ebx, eax; lea rdi, [rip + L]; mov byte ptr [rdi + 1], 2; cmp ebx, 3; jne L; int3 */
+static void test_self_modifying(struct flat *f)
+{
+    static const uint8_t code[] = { 0x31, 0xdb, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x01, 0xc3, 0x48, 0x8d, 0x3d, 0xf2, 0xff, 0xff, 0xff, 0xc6, 0x47, 0x01, 0x02, 0x83, 0xfb, 0x03, 0x75, 0xe9, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    /* first pass adds 1, then the patched instruction adds 2 */
+    CHECK_EQ(f->st.regs[GPR_RBX], 3);
+    CHECK_EQ(f->st.regs[GPR_RAX], 2);
+}
+
+/* mov eax, 0x1234; mov bl, ah; add ah, al; mov cl, 0x80; sar cl, 7; mov r9b, 5; mov sil, 7; int3 */
+static void test_byte_regs_high(struct flat *f)
+{
+    static const uint8_t code[] = { 0xb8, 0x34, 0x12, 0x00, 0x00, 0x88, 0xe3, 0x00, 0xc4, 0xb1, 0x80, 0xc0, 0xf9, 0x07, 0x41, 0xb1, 0x05, 0x40, 0xb6, 0x07, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->st.regs[GPR_RBX] & 0xff, 0x12);
+    CHECK_EQ(f->st.regs[GPR_RAX] & 0xffff, 0x4634);
+    CHECK_EQ(f->st.regs[GPR_RCX] & 0xff, 0xff);
+    CHECK_EQ(f->st.regs[GPR_R9] & 0xff, 5);
+    CHECK_EQ(f->st.regs[GPR_RSI] & 0xff, 7);
+}
+
+/* mov eax, 0xffff0001; add ax, 0xffff; setc bl; mov ecx, 0x12345678; xchg cx, ax; movzx edx, cx; int3 */
+static void test_ops16(struct flat *f)
+{
+    static const uint8_t code[] = { 0xb8, 0x01, 0x00, 0xff, 0xff, 0x66, 0x83, 0xc0, 0xff, 0x0f, 0x92, 0xc3, 0xb9, 0x78, 0x56, 0x34, 0x12, 0x66, 0x91, 0x0f, 0xb7, 0xd1, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->st.regs[GPR_RBX] & 0xff, 1);
+    CHECK_EQ(f->st.regs[GPR_RAX], 0xffff5678ull);
+    CHECK_EQ(f->st.regs[GPR_RCX], 0x12340000ull);
+    CHECK_EQ(f->st.regs[GPR_RDX], 0);
+}
+
+/* mov rdi, 0x100408000; mov dword ptr [edi], 0x55; mov eax, [edi]; int3 */
+static void test_addr32(struct flat *f)
+{
+    static const uint8_t code[] = { 0x48, 0xbf, 0x00, 0x80, 0x40, 0x00, 0x01, 0x00, 0x00, 0x00, 0x67, 0xc7, 0x07, 0x55, 0x00, 0x00, 0x00, 0x67, 0x8b, 0x07, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->st.regs[GPR_RAX], 0x55);
+    CHECK_EQ(f->mem[0x8000], 0x55);
+}
+
+/* pushfq; or qword ptr [rsp], 0x100; popfq; nop; nop */
+static void test_trap_flag(struct flat *f)
+{
+    static const uint8_t code[] = { 0x9c, 0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, 0x9d, 0x90, 0x90 };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    (void)code;
+    CHECK_EQ(f->res.vector, 1);
+    /* the trap comes after the instruction following POPF */
+    CHECK_EQ(f->st.rip, FLAT_BASE + sizeof(code) - 1);
+}
+
 int main(void)
 {
     struct flat *f = calloc(1, sizeof(*f));
@@ -758,6 +828,11 @@ int main(void)
     test_popf_user(f);
     test_jmp_indirect(f);
     test_fetch_off_end(f);
+    test_self_modifying(f);
+    test_byte_regs_high(f);
+    test_ops16(f);
+    test_addr32(f);
+    test_trap_flag(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);

@@ -82,7 +82,7 @@ T('int_n', 'int 0x80', '', 'CHECK_EQ(f->res.vector, 0x80);\nCHECK_EQ(f->st.rip, 
 T('max_insns', 'L: jmp L', '', 'CHECK_EQ(f->rc, 0);\nCHECK_EQ(f->res.vector, -1);\nCHECK_EQ(f->res.insns, 1000);\nCHECK_EQ(f->st.rip, FLAT_BASE);', 1000)
 T('cpuid_vendor', 'xor eax, eax; cpuid; int3', '',
   END + 'CHECK_EQ(f->st.regs[GPR_RBX], 0x756e6547);\nCHECK_EQ(f->st.regs[GPR_RDX], 0x49656e69);\nCHECK_EQ(f->st.regs[GPR_RCX], 0x6c65746e);')
-T('unimplemented', 'fld1', '', 'CHECK(f->rc < 0);\nCHECK(strstr(err_get(), "unimplemented instruction at RIP 0x400000: bytes d9 e8") != NULL);')
+T('unimplemented', 'movddup xmm0, xmm0', '', 'CHECK(f->rc < 0);\nCHECK(strstr(err_get(), "unimplemented instruction at RIP 0x400000: bytes f2 0f 12 c0") != NULL);')
 T('lahf_sahf_flags', 'mov ah, 0xd5; sahf; lahf; cmc; pushfq; pop rbx; int3', '',
   END + 'CHECK_EQ((f->st.regs[GPR_RAX] >> 8) & 0xff, 0xd7);\nCHECK_EQ(f->st.regs[GPR_RBX] & 0xd5, 0xd4);')
 T('loop_jrcxz', 'xor eax, eax; mov ecx, 5; L: inc eax; loop L; jrcxz done; mov eax, 99; done: int3', '',
@@ -97,3 +97,13 @@ T('jmp_indirect', 'lea rax, [rip + tgt]; jmp rax; mov ebx, 1; tgt: mov ecx, 2; i
   END + 'CHECK_EQ(f->st.regs[GPR_RBX], 0);\nCHECK_EQ(f->st.regs[GPR_RCX], 2);')
 T('fetch_off_end', 'mov rax, 0x40fffe; jmp rax', 'f->mem[0xfffe] = 0x48; f->mem[0xffff] = 0xb8;',
   'CHECK_EQ(f->res.vector, 14);\nCHECK_EQ(f->st.cr2, 0x410000);\nCHECK_EQ(f->res.error_code, PFEC_U | PFEC_I);\nCHECK_EQ(f->st.rip, 0x40fffe);')
+T('self_modifying', 'xor ebx, ebx; L: mov eax, 1; add ebx, eax; lea rdi, [rip + L]; mov byte ptr [rdi + 1], 2; cmp ebx, 3; jne L; int3', '',
+  END + '/* first pass adds 1, then the patched instruction adds 2 */\nCHECK_EQ(f->st.regs[GPR_RBX], 3);\nCHECK_EQ(f->st.regs[GPR_RAX], 2);')
+T('byte_regs_high', 'mov eax, 0x1234; mov bl, ah; add ah, al; mov cl, 0x80; sar cl, 7; mov r9b, 5; mov sil, 7; int3', '',
+  END + 'CHECK_EQ(f->st.regs[GPR_RBX] & 0xff, 0x12);\nCHECK_EQ(f->st.regs[GPR_RAX] & 0xffff, 0x4634);\nCHECK_EQ(f->st.regs[GPR_RCX] & 0xff, 0xff);\nCHECK_EQ(f->st.regs[GPR_R9] & 0xff, 5);\nCHECK_EQ(f->st.regs[GPR_RSI] & 0xff, 7);')
+T('ops16', 'mov eax, 0xffff0001; add ax, 0xffff; setc bl; mov ecx, 0x12345678; xchg cx, ax; movzx edx, cx; int3', '',
+  END + 'CHECK_EQ(f->st.regs[GPR_RBX] & 0xff, 1);\nCHECK_EQ(f->st.regs[GPR_RAX], 0xffff5678ull);\nCHECK_EQ(f->st.regs[GPR_RCX], 0x12340000ull);\nCHECK_EQ(f->st.regs[GPR_RDX], 0);')
+T('addr32', 'mov rdi, 0x100408000; mov dword ptr [edi], 0x55; mov eax, [edi]; int3', '',
+  END + 'CHECK_EQ(f->st.regs[GPR_RAX], 0x55);\nCHECK_EQ(f->mem[0x8000], 0x55);')
+T('trap_flag', 'pushfq; or qword ptr [rsp], 0x100; popfq; nop; nop', '',
+  'CHECK_EQ(f->res.vector, 1);\n/* the trap comes after the instruction following POPF */\nCHECK_EQ(f->st.rip, FLAT_BASE + sizeof(code) - 1);')

@@ -1,12 +1,13 @@
 # Generates ../test_flat.c from flat_tests.py (needs GNU as and objcopy):
 #   python3 gen.py flat_tests.py > ../test_flat.c
 # Each test: T(name, intel-syntax assembly with ';' separators, C setup, C checks[, max_insns]).
-import subprocess, sys
+import os, subprocess, sys, tempfile
+TMP = tempfile.mkdtemp(prefix='emu-gen-')
 def asm(src):
-    open('/tmp/emu-gen-a.s','w').write('.intel_syntax noprefix\n.code64\n'+src.replace(';','\n')+'\n')
-    subprocess.check_call(['as','--64','-o','/tmp/emu-gen-a.o','/tmp/emu-gen-a.s'])
-    subprocess.check_call(['objcopy','-O','binary','-j','.text','/tmp/emu-gen-a.o','/tmp/emu-gen-a.bin'])
-    b=open('/tmp/emu-gen-a.bin','rb').read()
+    open(os.path.join(TMP, 'a.s'),'w').write('.intel_syntax noprefix\n.code64\n'+src.replace(';','\n')+'\n')
+    subprocess.check_call(['as','--64','-o',os.path.join(TMP, 'a.o'),os.path.join(TMP, 'a.s')])
+    subprocess.check_call(['objcopy','-O','binary','-j','.text',os.path.join(TMP, 'a.o'),os.path.join(TMP, 'a.bin')])
+    b=open(os.path.join(TMP, 'a.bin'),'rb').read()
     return ', '.join('0x%02x'%x for x in b), len(b)
 
 tests=[]
