@@ -54,6 +54,7 @@ static struct fake {
     int runs, eintr_runs;
     bool calib;                /* answer KVM_RUN like the probe's guest */
     uint32_t calib_counts[16];
+    bool pmu_disabled;
     long slow_ns;              /* pretend each guest instruction costs this */
     int ncalib;
 } F;
@@ -227,6 +228,11 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
             F.slots[F.nslots++] = *(struct kvm_userspace_memory_region *)arg;
         return 0;
     case KVM_CREATE_IRQCHIP: return 0;
+    case KVM_ENABLE_CAP: {
+        struct kvm_enable_cap *c = arg;
+        F.pmu_disabled = c->cap == KVM_CAP_PMU_CAPABILITY && c->args[0] == KVM_PMU_CAP_DISABLE;
+        return 0;
+    }
     case KVM_CREATE_PIT2: F.pit_flags = (int)((struct kvm_pit_config *)arg)->flags; return 0;
     case KVM_SET_GSI_ROUTING: {
         struct kvm_irq_routing *r = arg;
@@ -432,6 +438,8 @@ int main(void)
     CHECK(first(KVM_CREATE_IRQCHIP) < first(KVM_CREATE_PIT2));
     CHECK(first(KVM_CREATE_PIT2) < first(KVM_SET_GSI_ROUTING));
     CHECK_EQ(F.pit_flags, 0);
+    CHECK(F.pmu_disabled);
+    CHECK(first(KVM_ENABLE_CAP) < first(KVM_CREATE_IRQCHIP));
     struct kvm_irq_routing_entry want[64];
     int nwant = kvm_gsi_routing_build(want, 64);
     CHECK_EQ(F.nroutes, nwant);
