@@ -514,6 +514,13 @@ int main(void)
     CHECK(last(KVM_SET_LAPIC) > last(KVM_SET_MP_STATE));
     CHECK(last(KVM_SET_LAPIC) < last(KVM_SET_VCPU_EVENTS));
     CHECK_EQ(F.lapic.regs[0x30], 0x15);
+    /* another vCPU's page (or stack garbage) is refused before any write */
+    s.lapic[0x23] = 5;
+    before = F.nlog;
+    CHECK_EQ(accel_kvm_ops.vcpu_set_state(&cpu, &s), -EINVAL);
+    CHECK(strstr(err_get(), "APIC ID 5") != NULL);
+    CHECK_EQ(F.nlog, before);
+    s.lapic[0x23] = 0;
     s.xcr0 = 7;
     CHECK_EQ(accel_kvm_ops.vcpu_set_state(&cpu, &s), -EINVAL);
     CHECK(strstr(err_get(), "xcr0") != NULL);
