@@ -217,9 +217,9 @@ static int handle_exit(struct vcpu *cpu, struct kvm_vcpu_data *v)
             vm_request_stop(vm, VM_STOP_RESET, NULL);
             return 0;
         default:
-            vm_request_stop(vm, VM_STOP_ERROR, "vCPU %d: KVM system event %u (guest crash)",
-                            cpu->index, run->system_event.type);
-            return -1;
+            err_set(-EIO, "vCPU %d: KVM system event %u (guest crash)", cpu->index,
+                    run->system_event.type);
+            goto error_errget;
         }
     case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_INTR:
