@@ -16,9 +16,10 @@
  * err_get(): it is the answer to this thread's last question. */
 static _Thread_local char why_buf[200];
 
-const struct accel_ops *accel_select(enum accel_kind kind, const char **why)
+const struct accel_ops *accel_select(enum accel_kind kind, const char **why,
+                                     struct accel_probe *chosen)
 {
-    struct accel_probe probe;
+    struct accel_probe probe = { 0 };
     const struct accel_ops *ops = NULL;
 
     switch (kind) {
@@ -47,6 +48,12 @@ const struct accel_ops *accel_select(enum accel_kind kind, const char **why)
     }
     if (why)
         *why = why_buf;
+    if (chosen && ops) {
+        /* The kvm probe already ran; emu's costs nothing. */
+        if (ops == &accel_emu_ops)
+            ops->probe(&probe);
+        *chosen = probe;
+    }
     return ops;
 }
 

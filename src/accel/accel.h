@@ -61,9 +61,12 @@ extern const struct accel_ops accel_emu_ops;
 
 /* Picks the engine for kind. For ACCEL_AUTO: kvm when it probes usable and
  * fast enough to run guests at hardware speed, else emu; *why gets a
- * one-line explanation of the choice. Returns NULL with a reason in
- * err_get() when the requested engine is unusable. */
-const struct accel_ops *accel_select(enum accel_kind kind, const char **why);
+ * one-line explanation of the choice (a per-thread buffer: copy it), and
+ * *probe (may be NULL) what the chosen engine's probe found, so callers need
+ * not probe (and calibrate) again. Returns NULL with a reason in err_get()
+ * when the requested engine is unusable. */
+const struct accel_ops *accel_select(enum accel_kind kind, const char **why,
+                                     struct accel_probe *probe);
 
 /* Parses "kvm", "emu" or "auto". Returns 0 or -EINVAL. */
 int accel_parse(const char *text, enum accel_kind *out);

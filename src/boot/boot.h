@@ -40,8 +40,10 @@ struct guest_memory;
  * GDT and the identity page tables, and fills *bsp with the 64-bit entry
  * state of vCPU 0 (bsp->lapic is left as the caller gave it). Virtio-mmio
  * devices must already be on vm->mmio: the DSDT describes the ones it
- * finds there. Returns 0, or a negative errno with a one-line reason in
- * err_get(); guest RAM may then hold a partial image. */
+ * finds there. Take *bsp from the engine's vcpu_get_state() first, so that
+ * the local APIC page stays valid, and give it back with vcpu_set_state().
+ * Returns 0, or a negative errno with a one-line reason in err_get(); guest
+ * RAM may then hold a partial image. */
 int boot_linux(struct vm *vm, struct cpu_state *bsp);
 
 /* ---- the pieces, for boot_linux and for tests ---- */

@@ -17,6 +17,8 @@
 
 struct io_loop;
 struct vm_devices;
+struct virtio_config;
+struct virtio_devices;
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 
@@ -31,6 +33,7 @@ struct vm_config {
     enum accel_kind accel;
     enum console_kind console;
     const char *console_path;   /* for CONSOLE_FILE */
+    const struct virtio_config *virtio; /* disks, NICs, ...; NULL for none */
 };
 
 /* Why the VM stopped. The first request wins. */
@@ -58,13 +61,17 @@ struct vm {
     struct bus mmio;
 
     const struct accel_ops *accel;
+    char accel_choice[192];   /* one line: why this engine was chosen */
+    bool accel_ready;         /* accel->vm_init succeeded */
     void *accel_data;         /* owned by the engine */
+    int console_fd;           /* COM1 output, -1 for none */
 
     struct vcpu *vcpus;
     int ncpus;
 
     struct io_loop *loop;     /* back-end I/O thread */
     struct vm_devices *devices;
+    struct virtio_devices *virtio;
 
     /* Stop handling: set once by vm_request_stop(). */
     _Atomic int stop_reason;  /* enum vm_stop_reason */

@@ -7,8 +7,24 @@
 
 #include <string.h>
 
+/* Changes TOP keeping the physical registers where they are: the FXSAVE
+ * layout holds them in stack order (st[i] = ST(i) = physical (TOP + i)),
+ * so the array rotates. FNINIT and FLDENV change TOP this way. */
+static void x87_set_top(struct cpu_fxsave *fx, unsigned top)
+{
+    unsigned old = x87_top(fx);
+    if (top != old) {
+        uint8_t st[8][16];
+        for (unsigned j = 0; j < 8; j++)
+            memcpy(st[j], fx->st[(j + top - old) & 7], 16);
+        memcpy(fx->st, st, sizeof(st));
+    }
+    fx->fsw = (uint16_t)((fx->fsw & ~FSW_TOP) | (top << FSW_TOP_SHIFT));
+}
+
 void x87_init(struct cpu_fxsave *fx)
 {
+    x87_set_top(fx, 0);
     fx->fcw = FCW_DEFAULT;
     fx->fsw = 0;
     fx->ftw = 0;
@@ -108,8 +124,10 @@ void x87_env_store(const struct cpu_fxsave *fx, uint8_t *out, bool opsize16)
 void x87_env_load(struct cpu_fxsave *fx, const uint8_t *in, bool opsize16)
 {
     unsigned step = opsize16 ? 2 : 4;  /* 16-bit fields, or in dwords */
+    uint16_t fsw = get16(in + step);
+    x87_set_top(fx, (fsw >> FSW_TOP_SHIFT) & 7);
     fx->fcw = x87_fcw_norm(get16(in + 0));
-    fx->fsw = get16(in + step);
+    fx->fsw = fsw;
     fx->ftw = x87_abridge_tag(get16(in + 2 * step));
     if (opsize16) {
         fx->fip = get16(in + 6);
@@ -150,14 +168,7 @@ void x87_save_load(struct cpu_fxsave *fx, const uint8_t *in, bool opsize16)
  * MMn is physical register n: making TOP 0 rotates the array. */
 void mmx_enter(struct cpu_fxsave *fx)
 {
-    unsigned top = x87_top(fx);
-    if (top) {
-        uint8_t st[8][16];
-        for (unsigned p = 0; p < 8; p++)
-            memcpy(st[p], fx->st[(p - top) & 7], 16);
-        memcpy(fx->st, st, sizeof(st));
-        fx->fsw &= ~FSW_TOP;
-    }
+    x87_set_top(fx, 0);
     fx->ftw = 0xff;
 }
 

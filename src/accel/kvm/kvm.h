@@ -159,6 +159,10 @@ int kvm_state_from_kvm(const struct kvm_cpu_regs *k, uint32_t mxcsr_mask, struct
  * one (a real page always has a non-zero version register). */
 bool kvm_lapic_page_empty(const uint8_t regs[CPU_LAPIC_REGS_SIZE]);
 
+/* Checks that a LAPIC page belongs to vCPU index (its APIC ID). Returns 0
+ * or -EINVAL with a reason. */
+int kvm_lapic_check(const uint8_t regs[CPU_LAPIC_REGS_SIZE], int index);
+
 /* ---- kvm_run.c ---- */
 
 int kvm_vcpu_run(struct vcpu *cpu);

@@ -128,7 +128,12 @@ static int calibrate(int sys_fd, size_t run_size, double *ns_per_insn, char *why
     struct calib c = {.vm_fd = -1, .vcpu_fd = -1, .run_size = run_size};
     int ret = -1;
 
+    /* the watchdog's signal must get through while KVM_RUN blocks */
     kvm_kick_signal_install();
+    sigset_t kick, old;
+    sigemptyset(&kick);
+    sigaddset(&kick, KVM_KICK_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &kick, &old);
     c.vm_fd = ioctl(sys_fd, KVM_CREATE_VM, 0);
     if (c.vm_fd < 0) {
         snprintf(why, n, "KVM_CREATE_VM failed: %s", strerror(errno));
@@ -212,6 +217,7 @@ static int calibrate(int sys_fd, size_t run_size, double *ns_per_insn, char *why
     ret = 0;
 out:
     calib_free(&c);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return ret;
 }
 

@@ -6,6 +6,7 @@
  * guest behaviour: sizes and offsets are checked before use. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -216,9 +217,9 @@ static int handle_exit(struct vcpu *cpu, struct kvm_vcpu_data *v)
             vm_request_stop(vm, VM_STOP_RESET, NULL);
             return 0;
         default:
-            vm_request_stop(vm, VM_STOP_ERROR, "vCPU %d: KVM system event %u (guest crash)",
-                            cpu->index, run->system_event.type);
-            return -1;
+            err_set(-EIO, "vCPU %d: KVM system event %u (guest crash)", cpu->index,
+                    run->system_event.type);
+            goto error_errget;
         }
     case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_INTR:
@@ -242,6 +243,12 @@ int kvm_vcpu_run(struct vcpu *cpu)
     struct vm *vm = cpu->vm;
     int result = VCPU_EXIT_STOP;
 
+    /* the kick must reach this thread even if whoever created it blocked
+     * signals (as threads that leave signals to the main thread do) */
+    sigset_t kick;
+    sigemptyset(&kick);
+    sigaddset(&kick, KVM_KICK_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
     v->thread = pthread_self();
     atomic_store(&v->in_run, true);
     for (;;) {
@@ -255,7 +262,8 @@ int kvm_vcpu_run(struct vcpu *cpu)
                  * the stop request; the fence keeps the load after the store */
                 __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
                 atomic_thread_fence(memory_order_seq_cst);
-                v->io_pending = false;   /* KVM completed it on this entry */
+                /* io_pending stays: older kernels test immediate_exit before
+                 * completing the access, and completing twice is harmless */
                 continue;
             }
             err_set(-e, "vCPU %d: KVM_RUN: %s", cpu->index, strerror(e));

@@ -370,3 +370,16 @@ bool kvm_lapic_page_empty(const uint8_t regs[CPU_LAPIC_REGS_SIZE])
             return false;
     return true;
 }
+
+int kvm_lapic_check(const uint8_t regs[CPU_LAPIC_REGS_SIZE], int index)
+{
+    uint32_t id;
+    memcpy(&id, regs + 0x20, 4);
+    /* xAPIC: the ID is in bits 31:24 and brume's APIC ID is the vCPU index
+     * (CPUID and the MADT say so); a page that disagrees is another vCPU's,
+     * or not a LAPIC page at all */
+    if ((id >> 24) != (uint32_t)index)
+        return err_set(-EINVAL, "cpu state: the LAPIC page has APIC ID %u, vCPU %d needs %d",
+                       id >> 24, index, index);
+    return 0;
+}

@@ -242,8 +242,9 @@ static int kvm_vcpu_set_state(struct vcpu *cpu, const struct cpu_state *in)
     struct kvm_cpu_regs *r = calloc(1, sizeof *r);
     if (!r)
         return err_set(-ENOMEM, "kvm: out of memory");
+    bool set_lapic = !kvm_lapic_page_empty(in->lapic);
     int rc = kvm_state_to_kvm(in, k->msr_list, k->nmsrs, r);
-    if (rc < 0)
+    if (rc < 0 || (set_lapic && (rc = kvm_lapic_check(in->lapic, cpu->index)) < 0))
         goto out;
     const char *what = NULL;
     if (ioctl(v->fd, KVM_SET_REGS, &r->regs) < 0) what = "KVM_SET_REGS";
@@ -258,7 +259,7 @@ static int kvm_vcpu_set_state(struct vcpu *cpu, const struct cpu_state *in)
     if (ioctl(v->fd, KVM_SET_MP_STATE, &r->mp) < 0) what = "KVM_SET_MP_STATE";
     /* a state built from scratch may leave the LAPIC page empty: keep the
      * vCPU's own then (its APIC ID and version must not become zero) */
-    else if (!kvm_lapic_page_empty(in->lapic) && ioctl(v->fd, KVM_SET_LAPIC, &r->lapic) < 0)
+    else if (set_lapic && ioctl(v->fd, KVM_SET_LAPIC, &r->lapic) < 0)
         what = "KVM_SET_LAPIC";
     else if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &r->events) < 0) what = "KVM_SET_VCPU_EVENTS";
     else if (ioctl(v->fd, KVM_SET_DEBUGREGS, &r->dregs) < 0) what = "KVM_SET_DEBUGREGS";

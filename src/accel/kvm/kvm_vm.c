@@ -162,6 +162,15 @@ int kvm_vm_init(struct vm *vm)
         rc = err_set(-errno, "kvm: KVM_CREATE_VM: %s", strerror(errno));
         goto fail;
     }
+    /* No virtual PMU: its counters live in MSRs snapshots do not carry
+     * (CPUID leaf 0xA is hidden too). Best effort: kernels before 5.18
+     * lack the switch, and Linux then only finds counters it cannot use. */
+    int pmu = ioctl(k->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_PMU_CAPABILITY);
+    if (pmu > 0 && (pmu & KVM_PMU_CAP_DISABLE)) {
+        struct kvm_enable_cap cap = {.cap = KVM_CAP_PMU_CAPABILITY, .args = {KVM_PMU_CAP_DISABLE}};
+        if (ioctl(k->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+            log_debug("kvm: could not disable the virtual PMU: %s", strerror(errno));
+    }
     /* both before any vCPU exists (Intel needs them for real mode) */
     uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
     if (ioctl(k->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0) {

@@ -35,13 +35,13 @@ int main(void)
     CHECK(strstr(p.reason, "/dev/null is not a KVM device") != NULL);
 
     const char *why = NULL;
-    const struct accel_ops *ops = accel_select(ACCEL_EMU, &why);
+    const struct accel_ops *ops = accel_select(ACCEL_EMU, &why, NULL);
     CHECK(ops == &accel_emu_ops);
     CHECK(why && strstr(why, "emu") != NULL);
 
     struct accel_probe here;
     accel_kvm_ops.probe(&here);
-    ops = accel_select(ACCEL_AUTO, &why);
+    ops = accel_select(ACCEL_AUTO, &why, NULL);
     CHECK(why != NULL);
     if (access("/dev/kvm", F_OK) != 0) {
         /* this machine: no KVM at all */
@@ -49,7 +49,7 @@ int main(void)
         CHECK(ops == &accel_emu_ops);
         CHECK(why && strcmp(why, "auto: using emu (no /dev/kvm)") == 0);
         err_clear();
-        CHECK(accel_select(ACCEL_KVM, &why) == NULL);
+        CHECK(accel_select(ACCEL_KVM, &why, NULL) == NULL);
         CHECK(strcmp(err_get(), "--accel kvm: /dev/kvm is not usable: no /dev/kvm") == 0);
     } else {
         /* a host with /dev/kvm: auto follows the calibration */
@@ -58,7 +58,7 @@ int main(void)
                here.usable, here.ns_per_insn, here.max_cpus, here.reason, why);
         CHECK(ops == (fast ? &accel_kvm_ops : &accel_emu_ops));
         CHECK(strncmp(why, fast ? "auto: using kvm" : "auto: using emu", 15) == 0);
-        ops = accel_select(ACCEL_KVM, &why);
+        ops = accel_select(ACCEL_KVM, &why, NULL);
         CHECK(ops == (here.usable ? &accel_kvm_ops : NULL));
         if (here.usable)
             CHECK(here.max_cpus >= 1);

@@ -281,6 +281,15 @@ static void test_lapic_empty(void)
     page[0x30] = 0;
     page[CPU_LAPIC_REGS_SIZE - 1] = 1;
     CHECK(!kvm_lapic_page_empty(page));
+
+    /* the APIC ID (bits 31:24 of register 0x20) must be the vCPU's */
+    CHECK_EQ(kvm_lapic_check(page, 0), 0);
+    CHECK_EQ(kvm_lapic_check(page, 3), -EINVAL);
+    page[0x23] = 3;
+    CHECK_EQ(kvm_lapic_check(page, 3), 0);
+    CHECK_EQ(kvm_lapic_check(page, 0), -EINVAL);
+    page[0x23] = 0xff;
+    CHECK_EQ(kvm_lapic_check(page, 63), -EINVAL);
 }
 
 int main(void)
