@@ -2,7 +2,6 @@
  * (qcow2, vmdk, vdi or raw, probed). It is opened read-only without its
  * backing files, every sector run is mapped and read, and qcow2 images are
  * checked. Anything but a clean error is a bug. */
-#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>

@@ -9,7 +9,7 @@ trap 'rm -rf "$dir"' EXIT
 mkdir "$dir/corpus"
 c=$dir/corpus
 head -c 4096 /dev/urandom > "$dir/data.raw"
-truncate -s 256K "$dir/data.raw"
+truncate -s 64K "$dir/data.raw"
 if command -v qemu-img >/dev/null; then
   for cs in 512 4k 64k; do
     qemu-img convert -f raw -O qcow2 -o cluster_size=$cs "$dir/data.raw" "$c/q-$cs.qcow2"
@@ -26,4 +26,4 @@ if [ -n "$brume" ] && [ -x "$brume" ]; then
   "$brume" img convert -q -O qcow2 -o cluster_size=4k "$dir/data.raw" "$c/b.qcow2" 2>/dev/null
 fi
 # keep seeds small: libFuzzer's default max_len follows the largest seed
-exec "$fuzzer" -max_len=1048576 "$@" "$c"
+exec "$fuzzer" -max_len=262144 "$@" "$c"
