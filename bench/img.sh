@@ -41,6 +41,7 @@ head -c 1G /dev/zero | tr '\0' 'x' > "$dir/io.raw"
 "$brume" img convert -f raw -O qcow2 "$dir/io.raw" "$dir/io.qcow2"
 sync   # both files clean in the page cache: writes then cost the same for both
 raw=$("$blktool" bench "$dir/io.raw" 5)
+sync
 qc=$("$blktool" bench "$dir/io.qcow2" 5)
 rr=$(echo "$raw" | awk '/read/ {print $2}'); rw=$(echo "$raw" | awk '/write/ {print $2}')
 qr=$(echo "$qc" | awk '/read/ {print $2}'); qw=$(echo "$qc" | awk '/write/ {print $2}')
