@@ -283,9 +283,12 @@ static int qcow2_open(struct block_dev *bd)
         r = load_table(bd, q->rt_offset, q->rt_entries, &q->rt, "refcount table");
     if (r)
         goto fail;
+    /* bounded: 8 MiB of tables, between 16 and 256 of them (a lookup scans the slots) */
     int n_l2 = (int)((8u << 20) / q->cluster_size);
     if (n_l2 < 16)
         n_l2 = 16;
+    if (n_l2 > 256)
+        n_l2 = 256;
     if (qcow2_cache_init(&q->l2c, n_l2, q->cluster_size) || qcow2_cache_init(&q->rbc, 16, q->cluster_size) ||
         !(q->comp_cache = malloc(q->cluster_size)) || !(q->scratch = malloc(2ull * q->cluster_size)) ||
         !(q->zbuf = malloc(2ull * q->cluster_size + 1024))) {

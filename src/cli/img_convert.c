@@ -1,7 +1,8 @@
 /* brume img convert [-f fmt] [-O fmt] [-c] [-p] [-o opts] [-U] src dst
  * Copies the guest-visible content of src (through its backing chain) into
  * a new image; runs that read as zeroes are skipped so the output stays
- * sparse; -c stores qcow2 clusters compressed. */
+ * sparse; -c stores qcow2 clusters compressed. The output is flushed
+ * before exit unless -t unsafe (qemu-img's default) is given. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -39,11 +40,13 @@ int img_convert_main(int argc, char **argv)
 {
     const char *fmt = NULL;
     struct block_create_opts o = { .format = "raw" };
-    bool compress = false, progress = false, force = false;
+    bool compress = false, progress = false, force = false, unsafe = false;
     int c;
     optind = 1;
-    while ((c = getopt(argc, argv, "f:O:co:pUqW")) != -1) {
+    while ((c = getopt(argc, argv, "f:O:co:pUqWt:T:")) != -1) {
         switch (c) {
+        case 't': unsafe = strcmp(optarg, "unsafe") == 0; break;
+        case 'T': break;
         case 'f': fmt = optarg; break;
         case 'O': o.format = optarg; break;
         case 'c': compress = true; break;
@@ -124,7 +127,7 @@ int img_convert_main(int argc, char **argv)
     }
     if (!buf)
         fprintf(stderr, "brume: img convert: out of memory\n");
-    if (!r)
+    if (!r && !unsafe)
         r = block_flush(dst);
     if (r)
         img_error("convert", dst_path, r);

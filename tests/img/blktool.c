@@ -10,7 +10,10 @@
  *                                        flushed blocks must hold their last
  *                                        flushed content or a later one; then
  *                                        rewrites LOG as the observed baseline
- *   blktool hold IMG SECONDS            opens IMG for writing and sleeps */
+ *   blktool hold IMG SECONDS            opens IMG for writing and sleeps
+ *   blktool bench IMG SECONDS           random 4 KiB reads, then writes, over the
+ *                                        whole disk; prints operations per second
+ *                                        (for bench/img.sh, never asserted) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -267,8 +270,46 @@ static int cmd_verify(const char *img, const char *log)
     return bad ? 1 : 0;
 }
 
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmd_bench(const char *img, double secs)
+{
+    struct block_dev *bd = open_img(img, false);
+    uint64_t nblk = disk_size(bd) / BLK;
+    static uint8_t buf[BLK];
+    memset(buf, 0x5a, sizeof(buf));
+    rng_state = 88172645463325252ull;
+    for (int w = 0; w < 2; w++) {
+        uint64_t ops = 0;
+        double t0 = now(), t;
+        do {
+            for (int i = 0; i < 256; i++) {
+                struct iovec v = { buf, BLK };
+                uint64_t off = (rnd() % nblk) * BLK;
+                int r = w ? block_pwritev(bd, &v, 1, off) : block_preadv(bd, &v, 1, off);
+                if (r) {
+                    fprintf(stderr, "bench: %s\n", err_get());
+                    return 1;
+                }
+            }
+            ops += 256;
+            t = now() - t0;
+        } while (t < secs);
+        printf("%s %.0f\n", w ? "write_iops" : "read_iops", (double)ops / t);
+    }
+    block_close(bd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 4 && !strcmp(argv[1], "bench"))
+        return cmd_bench(argv[2], atof(argv[3]));
     if (argc >= 6 && !strcmp(argv[1], "random"))
         return cmd_random(argv[2], argv[3], strtoull(argv[4], NULL, 0), atoi(argv[5]));
     if (argc >= 5 && !strcmp(argv[1], "crash"))
