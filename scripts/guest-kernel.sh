@@ -30,8 +30,20 @@ command -v apt-cache >/dev/null || die "apt-cache not found (a Debian host is ne
 command -v dpkg-deb >/dev/null || die "dpkg-deb not found"
 
 # The metapackage depends on exactly one versioned image package.
-pkg=$(apt-cache depends "$meta" 2>/dev/null |
-      awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+resolve() {
+  apt-cache depends "$meta" 2>/dev/null |
+    awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+}
+pkg=$(resolve)
+# A fresh machine may have no package lists yet: fetch them once if we can.
+if [ -z "$pkg" ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq >&2 || true
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo apt-get update -qq >&2 || true
+  fi
+  pkg=$(resolve)
+fi
 [ -n "$pkg" ] || die "cannot resolve $meta with apt-cache (is the package list up to date? try apt-get update)"
 version=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '$1 == "Version:" { print $2; exit }')
 [ -n "$version" ] || die "apt-cache knows no version of $pkg"
