@@ -5,6 +5,8 @@
 # with `brume run --accel emu` and with `qemu-system-x86_64 -M microvm -accel
 # tcg`, each to init, the workload of tests/e2e/workload.sh, and power-off;
 # RUNS times each, alternating. Prints the medians and the ratio brume/QEMU.
+# Run it on an otherwise idle machine: QEMU's microvm calibrates its TSC
+# against the PIT, which fails when the host is busy.
 #
 #   bench/boot-emu.sh [RUNS]          (default 5)
 #   BRUME=./build/brume MEM=512M bench/boot-emu.sh 3
@@ -23,7 +25,10 @@ run_timed() { # prints seconds; fails if the guest did not finish its workload
   local out start end
   out=$(mktemp)
   start=$(date +%s.%N)
-  "$@" > "$out" 2>&1 || { echo "bench: '$*' failed:" >&2; tail -5 "$out" >&2; rm -f "$out"; return 1; }
+  # A bound, never a hang: QEMU's microvm has no PM timer or HPET, and on a
+  # loaded host its PIT calibration of the TSC can fail and stall the boot.
+  timeout "${BENCH_TIMEOUT:-900}" "$@" > "$out" 2>&1 ||
+    { echo "bench: '$*' failed or timed out:" >&2; tail -5 "$out" >&2; rm -f "$out"; return 1; }
   end=$(date +%s.%N)
   grep -q "workload: done" "$out" || { echo "bench: no 'workload: done' from $1" >&2; tail -5 "$out" >&2; rm -f "$out"; return 1; }
   rm -f "$out"
