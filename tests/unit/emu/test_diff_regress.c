@@ -7,6 +7,8 @@
 #include "../test.h"
 #include "accel/emu/emu.h"
 #include "flat_util.h"
+
+#define ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
 #include "util/log.h"
 
 /* A 32-bit destination is zero-extended even with a masked count of 0,
@@ -70,11 +72,61 @@ static void test_shift_mem_pf_write(struct flat *f)
         check_shift_pf(f, t[k].b, t[k].n, t[k].what);
 }
 
+/* REPNE SCASW stopped by a #PF after three completed iterations: RCX/RDI
+ * show the progress and RFLAGS the flags of the third compare
+ * (1 - 3: CF, AF, SF), not the flags from before the instruction. */
+static void test_rep_scas_fault_keeps_flags(struct flat *f)
+{
+    static const uint8_t code[] = {
+        0x48, 0xc7, 0xc7, 0xfa, 0xff, 0x40, 0x00,       /* mov rdi, 0x40fffa */
+        0xb9, 0x0a, 0x00, 0x00, 0x00,                   /* mov ecx, 10 */
+        0xb8, 0x01, 0x00, 0x00, 0x00,                   /* mov eax, 1 */
+        0x66, 0xf2, 0xaf,                               /* repne scasw */
+        0xcc,
+    };
+    flat_init(f);
+    f->mem[0xfffa] = 5;
+    f->mem[0xfffc] = 4;
+    f->mem[0xfffe] = 3;
+    flat_run(f, code, sizeof(code), 1000);
+    CHECK_EQ(f->res.vector, 14);
+    CHECK_EQ(f->res.error_code, 4);
+    CHECK_EQ(f->st.cr2, 0x410000);
+    CHECK_EQ(f->st.rip, FLAT_BASE + 17);
+    CHECK_EQ(f->st.regs[GPR_RCX], 7);
+    CHECK_EQ(f->st.regs[GPR_RDI], 0x410000);
+    CHECK_EQ(f->st.rflags & (ARITH | RFLAGS_DF), RFLAGS_CF | RFLAGS_AF | RFLAGS_SF);
+}
+
+/* REPE CMPSD: one equal compare (ZF, PF), then a #PF reading [RSI]. */
+static void test_rep_cmps_fault_keeps_flags(struct flat *f)
+{
+    static const uint8_t code[] = {
+        0x48, 0xc7, 0xc6, 0xfc, 0xff, 0x40, 0x00,       /* mov rsi, 0x40fffc */
+        0x48, 0xc7, 0xc7, 0x00, 0x80, 0x40, 0x00,       /* mov rdi, 0x408000 */
+        0xb9, 0x05, 0x00, 0x00, 0x00,                   /* mov ecx, 5 */
+        0xf3, 0xa7,                                     /* repe cmpsd */
+        0xcc,
+    };
+    flat_init(f);
+    memcpy(f->mem + 0xfffc, "abcd", 4);
+    memcpy(f->mem + 0x8000, "abcd", 4);
+    flat_run(f, code, sizeof(code), 1000);
+    CHECK_EQ(f->res.vector, 14);
+    CHECK_EQ(f->st.cr2, 0x410000);
+    CHECK_EQ(f->st.regs[GPR_RCX], 4);
+    CHECK_EQ(f->st.regs[GPR_RSI], 0x410000);
+    CHECK_EQ(f->st.regs[GPR_RDI], 0x408004);
+    CHECK_EQ(f->st.rflags & ARITH, RFLAGS_ZF | RFLAGS_PF);
+}
+
 int main(void)
 {
     struct flat *f = malloc(sizeof(*f));
     test_shift_count0_zero_extends(f);
     test_shift_mem_pf_write(f);
+    test_rep_scas_fault_keeps_flags(f);
+    test_rep_cmps_fault_keeps_flags(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);
