@@ -120,6 +120,38 @@ static void test_rep_cmps_fault_keeps_flags(struct flat *f)
     CHECK_EQ(f->st.rflags & ARITH, RFLAGS_ZF | RFLAGS_PF);
 }
 
+/* A misaligned 16-byte aligned operand is #GP(0) even with an RBP base
+ * and a non-canonical address (the stack segment would give #SS); an
+ * aligned non-canonical stack reference stays #SS(0). */
+static void check_vector(struct flat *f, const uint8_t *insn, size_t n, uint64_t rbp, int vector, const char *what)
+{
+    uint8_t code[16];
+    memcpy(code, insn, n);
+    code[n] = 0xcc;
+    flat_init(f);
+    f->st.regs[GPR_RBP] = rbp;
+    flat_run(f, code, n + 1, 10);
+    if (f->res.vector != vector)
+        fprintf(stderr, "%s: vector %d, want %d\n", what, f->res.vector, vector);
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, vector);
+    CHECK_EQ(f->res.error_code, 0);
+    CHECK_EQ(f->st.rip, FLAT_BASE);
+}
+
+static void test_align16_gp_not_ss(struct flat *f)
+{
+    static const uint8_t cx16[] = { 0x48, 0x0f, 0xc7, 0x4d, 0x00 };         /* cmpxchg16b [rbp] */
+    static const uint8_t lcx16[] = { 0xf0, 0x48, 0x0f, 0xc7, 0x4d, 0x00 };  /* lock cmpxchg16b [rbp] */
+    static const uint8_t movdqa[] = { 0x66, 0x0f, 0x6f, 0x5d, 0x00 };      /* movdqa xmm3, [rbp] */
+    check_vector(f, cx16, sizeof(cx16), 0x8000000000000008ull, 13, "cmpxchg16b noncanonical misaligned");
+    check_vector(f, lcx16, sizeof(lcx16), 0x8000000000000008ull, 13, "lock cmpxchg16b noncanonical misaligned");
+    check_vector(f, movdqa, sizeof(movdqa), 0x8000000000000008ull, 13, "movdqa noncanonical misaligned");
+    check_vector(f, cx16, sizeof(cx16), FLAT_DATA + 8, 13, "cmpxchg16b misaligned");
+    check_vector(f, cx16, sizeof(cx16), 0x8000000000000010ull, 12, "cmpxchg16b noncanonical aligned");
+    check_vector(f, movdqa, sizeof(movdqa), 0x8000000000000010ull, 12, "movdqa noncanonical aligned");
+}
+
 int main(void)
 {
     struct flat *f = malloc(sizeof(*f));
@@ -127,6 +159,7 @@ int main(void)
     test_shift_mem_pf_write(f);
     test_rep_scas_fault_keeps_flags(f);
     test_rep_cmps_fault_keeps_flags(f);
+    test_align16_gp_not_ss(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);
