@@ -152,6 +152,37 @@ static void test_align16_gp_not_ss(struct flat *f)
     check_vector(f, movdqa, sizeof(movdqa), 0x8000000000000010ull, 12, "movdqa noncanonical aligned");
 }
 
+/* Encodings of features emu's CPUID does not advertise are #UD (not an
+ * engine stop): MOVBE, SSSE3/SSE4 in 0F 38/0F 3A, SSE3 in the 0F map. */
+static void test_unadvertised_ud(struct flat *f)
+{
+    static const struct { uint8_t b[8]; size_t n; const char *what; } t[] = {
+        { { 0x0f, 0x38, 0xf0, 0x06 }, 4, "movbe eax, [rsi]" },
+        { { 0x48, 0x0f, 0x38, 0xf1, 0x06 }, 5, "movbe [rsi], rax" },
+        { { 0x66, 0x0f, 0x38, 0xf0, 0x06 }, 5, "movbe ax, [rsi]" },
+        { { 0x66, 0x0f, 0x38, 0x00, 0xc1 }, 5, "pshufb xmm0, xmm1 (SSSE3)" },
+        { { 0xf2, 0x0f, 0x38, 0xf1, 0xc1 }, 5, "crc32 eax, ecx (SSE4.2)" },
+        { { 0x66, 0x0f, 0x3a, 0x0f, 0xc1, 0x01 }, 6, "palignr xmm0, xmm1, 1 (SSSE3)" },
+        { { 0xf2, 0x0f, 0x12, 0xc1 }, 4, "movddup (SSE3)" },
+        { { 0x66, 0x0f, 0x7c, 0xc1 }, 4, "haddpd (SSE3)" },
+        { { 0xf2, 0x0f, 0xd0, 0xc1 }, 4, "addsubps (SSE3)" },
+        { { 0xf2, 0x0f, 0xf0, 0x06 }, 4, "lddqu xmm0, [rsi] (SSE3)" },
+    };
+    for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+        uint8_t code[16];
+        memcpy(code, t[k].b, t[k].n);
+        code[t[k].n] = 0xcc;
+        flat_init(f);
+        f->st.regs[GPR_RSI] = FLAT_DATA;
+        flat_run(f, code, t[k].n + 1, 10);
+        if (f->rc != 0 || f->res.vector != 6)
+            fprintf(stderr, "%s: rc %d vector %d (%s)\n", t[k].what, f->rc, f->res.vector, f->rc ? err_get() : "");
+        CHECK_EQ(f->rc, 0);
+        CHECK_EQ(f->res.vector, 6);
+        CHECK_EQ(f->st.rip, FLAT_BASE);
+    }
+}
+
 int main(void)
 {
     struct flat *f = malloc(sizeof(*f));
@@ -160,6 +191,7 @@ int main(void)
     test_rep_scas_fault_keeps_flags(f);
     test_rep_cmps_fault_keeps_flags(f);
     test_align16_gp_not_ss(f);
+    test_unadvertised_ud(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);
