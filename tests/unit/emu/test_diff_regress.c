@@ -183,6 +183,37 @@ static void test_unadvertised_ud(struct flat *f)
     }
 }
 
+/* FWAIT raises #MF when an unmasked x87 exception is pending: a division
+ * by zero with ZM clear sets FSW.ES (no fault yet, x87 exceptions are
+ * reported at the next waiting instruction), then FWAIT faults. */
+static void test_fwait_pending_mf(struct flat *f)
+{
+    static const uint8_t code[] = {
+        0xd9, 0xe8,     /* fld1 */
+        0xd9, 0xee,     /* fldz */
+        0xde, 0xf9,     /* fdivp st(1), st: 1/0 */
+        0x9b,           /* fwait */
+        0xcc,
+    };
+    flat_init(f);
+    f->st.fx.fcw = 0x037b;          /* all masked but ZM */
+    f->st.fx.mxcsr = 0x1f80;
+    flat_run(f, code, sizeof(code), 100);
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 16);
+    CHECK_EQ(f->st.rip, FLAT_BASE + 6);
+    CHECK_EQ(f->st.fx.fsw & 0x84, 0x84);    /* ES and ZE */
+
+    /* The same with ZM set: masked, no #MF, FWAIT is a no-op. */
+    flat_init(f);
+    f->st.fx.fcw = 0x037f;
+    f->st.fx.mxcsr = 0x1f80;
+    flat_run(f, code, sizeof(code), 100);
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->st.rip, FLAT_BASE + 8);
+}
+
 int main(void)
 {
     struct flat *f = malloc(sizeof(*f));
@@ -192,6 +223,7 @@ int main(void)
     test_rep_cmps_fault_keeps_flags(f);
     test_align16_gp_not_ss(f);
     test_unadvertised_ud(f);
+    test_fwait_pending_mf(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);
