@@ -45,7 +45,10 @@ struct vnet {
     bool paused;                 /* back-end told to stop delivering */
     uint64_t rx_dropped;
     struct iovec txiov[VIRTQ_MAX_SEGS];
-    struct virtq_elem elem;
+    /* One element per direction: a back-end may deliver a frame (slirp's
+     * ARP or DHCP answer) from inside send(), i.e. while tx() still holds
+     * its popped element, and the receive path must not overwrite it. */
+    struct virtq_elem tx_elem, rx_elem;
 };
 
 static void arm(struct virtio_dev *dev, uint64_t delay)
@@ -59,8 +62,8 @@ static void tx(struct virtio_dev *dev)
 {
     struct vnet *n = dev->priv;
     bool pushed = false;
-    while (virtio_pop(dev, NET_TX, &n->elem) > 0) {
-        struct virtq_elem *e = &n->elem;
+    while (virtio_pop(dev, NET_TX, &n->tx_elem) > 0) {
+        struct virtq_elem *e = &n->tx_elem;
         if (e->out_len < NET_HDR_LEN || e->out_len - NET_HDR_LEN > NET_MAX_FRAME) {
             virtq_push(&dev->queues[NET_TX].vq, e->head, 0);  /* not a frame: dropped */
             pushed = true;
@@ -99,15 +102,15 @@ static int deliver(struct virtio_dev *dev, const uint8_t *data, size_t len)
         }
     }
     struct virtq *vq = &dev->queues[NET_RX].vq;
-    int rc = virtio_pop(dev, NET_RX, &n->elem);
+    int rc = virtio_pop(dev, NET_RX, &n->rx_elem);
     if (rc == 0) {
         /* ask the driver to kick us for new buffers, then look once more */
         virtq_set_notify(vq, true);
-        rc = virtio_pop(dev, NET_RX, &n->elem);
+        rc = virtio_pop(dev, NET_RX, &n->rx_elem);
     }
     if (rc <= 0)
         return 0;
-    struct virtq_elem *e = &n->elem;
+    struct virtq_elem *e = &n->rx_elem;
     if (e->in_len < NET_HDR_LEN + len) {
         n->rx_dropped++;
         virtq_unpop(vq);

@@ -365,9 +365,7 @@ void alu_cmpxchg8b16b(struct emu_cpu *c, const struct insn *i)
     if (i->mod == 3)
         emu_raise(c, EXC_UD);
     if (i->osz == 8) {
-        uint64_t lin = insn_lin(c, i, 16);
-        if (lin & 15)
-            emu_raise_err(c, EXC_GP, 0);
+        uint64_t lin = insn_lin_align16(c, i, 16);
         unsigned __int128 expect = ((unsigned __int128)c->r[GPR_RDX] << 64) | c->r[GPR_RAX];
         unsigned __int128 desired = ((unsigned __int128)c->r[GPR_RCX] << 64) | c->r[GPR_RBX];
         uint8_t *p = emu_rmw_ptr(c, lin, 16);

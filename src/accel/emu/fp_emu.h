@@ -64,16 +64,8 @@ static inline void fp_check_mmx(struct emu_cpu *c, const struct insn *i)
  * SSE rule for 16-byte operands (#GP(0) when misaligned). */
 static inline uint64_t fp_mem_lin(struct emu_cpu *c, const struct insn *i, unsigned size, bool align16)
 {
-    if (align16) {
-        /* The alignment #GP comes before the segment checks (a
-         * misaligned, non-canonical stack reference is #GP, not #SS):
-         * only the low bits of the linear address matter here. */
-        uint64_t base = c->seg[i->ea_seg].base;
-        if (c->mode == MODE_LONG64 && i->ea_seg != SEG_FS && i->ea_seg != SEG_GS)
-            base = 0;
-        if ((base + insn_ea(c, i)) & 15)
-            emu_raise_err(c, EXC_GP, 0);
-    }
+    if (align16)
+        return insn_lin_align16(c, i, size);
     return insn_lin(c, i, size);
 }
 

@@ -195,6 +195,21 @@ static inline uint64_t insn_lin(struct emu_cpu *c, const struct insn *i, unsigne
     return emu_linear(c, i->ea_seg, ea, size);
 }
 
+/* Linear address of a 16-byte operand that must be 16-byte aligned
+ * (legacy SSE, CMPXCHG16B, FXSAVE): a misaligned one is #GP(0) whatever
+ * the segment, and this check comes before the segment/canonical checks
+ * (a misaligned non-canonical stack reference is #GP, not #SS). Only the
+ * low bits of the linear address matter, so they are computed first. */
+static inline uint64_t insn_lin_align16(struct emu_cpu *c, const struct insn *i, unsigned size)
+{
+    uint64_t base = c->seg[i->ea_seg].base;
+    if (c->mode == MODE_LONG64 && i->ea_seg != SEG_FS && i->ea_seg != SEG_GS)
+        base = 0;
+    if ((base + insn_ea(c, i)) & 15)
+        emu_raise_err(c, EXC_GP, 0);
+    return insn_lin(c, i, size);
+}
+
 /* Memory operand at ModRM + extra bytes (for BT with register offsets, ...) */
 static inline uint64_t mem_read(struct emu_cpu *c, const struct insn *i, unsigned size)
 {

@@ -80,6 +80,31 @@ static uint64_t shift_op(struct emu_cpu *c, unsigned op, uint64_t v, unsigned co
     return res;
 }
 
+/* Reads the E operand of a shift. A memory destination is a read-modify-
+ * write: its page is checked for write access first, so a #PF reports the
+ * W bit like the CPU does (even when the masked count is 0). */
+static uint64_t shift_read_E(struct emu_cpu *c, const struct insn *i, unsigned size, uint64_t *lin)
+{
+    if (i->mod == 3)
+        return reg_read(c, i, i->rm, size);
+    *lin = insn_lin(c, i, size);
+    (void)emu_rmw_ptr(c, *lin, size); /* write-access check, TLB fast path */
+    return emu_read_lin(c, *lin, size);
+}
+
+/* Writes the result back. A 32-bit register destination is zero-extended
+ * even with a masked count of 0 (result = the unchanged value). */
+static void shift_write_E(struct emu_cpu *c, const struct insn *i, unsigned size, uint64_t lin, uint64_t v,
+                          bool changed)
+{
+    if (i->mod == 3) {
+        if (changed || size == 4)
+            reg_write(c, i, i->rm, size, v);
+    } else if (changed) {
+        emu_write_lin(c, lin, size, v);
+    }
+}
+
 /* Group 2: C0/C1 E,Ib; D0/D1 E,1; D2/D3 E,CL */
 OP(op_grp2_E)
 {
@@ -93,10 +118,10 @@ OP(op_grp2_E)
         count = 1;
     else
         count = c->r[GPR_RCX] & 0xff;
-    uint64_t v = rd_E(c, i, size);
+    uint64_t lin = 0;
+    uint64_t v = shift_read_E(c, i, size, &lin);
     uint64_t r = shift_op(c, i->nnn, v, count, size);
-    if ((count & (size == 8 ? 63 : 31)) != 0)
-        wr_E(c, i, size, r);
+    shift_write_E(c, i, size, lin, r, (count & (size == 8 ? 63 : 31)) != 0);
 }
 
 /* SHLD Ev,Gv,Ib/CL (0F A4, 0F A5); SHRD (0F AC, 0F AD) */
@@ -108,9 +133,12 @@ OP(op_shld_shrd)
     if (i->lock)
         emu_raise(c, EXC_UD);
     uint64_t m = mask_of(size), sb = sign_bit(size);
-    uint64_t d = rd_E(c, i, size), s = rd_G(c, i, size);
-    if (!count)
+    uint64_t lin = 0;
+    uint64_t d = shift_read_E(c, i, size, &lin), s = rd_G(c, i, size);
+    if (!count) {
+        shift_write_E(c, i, size, lin, d, false);
         return;
+    }
     uint64_t res;
     bool cf;
     if (size == 2 && count > 16) {
@@ -134,6 +162,6 @@ OP(op_shld_shrd)
         cf = (d >> (count - 1)) & 1;
     }
     bool of = !!((res ^ d) & sb);
-    wr_E(c, i, size, res);
+    shift_write_E(c, i, size, lin, res, true);
     c->rflags = (c->rflags & ~FLAGS_ARITH) | flags_szp(res, size) | (cf ? RFLAGS_CF : 0) | (of ? RFLAGS_OF : 0);
 }

@@ -5,6 +5,10 @@
  * What is implemented, and how, is docs/emu-fp.md. */
 #include "accel/emu/fp_ops.h"
 
+/* SSE3 (CPUID.1:ECX.SSE3 clear, see cpuid.c): its encodings are #UD, as on
+ * a CPU without it. Give them handlers when SSE3 is advertised. */
+#define SSE3_UD op_ud
+
 /* An integer SIMD opcode with its MMX (no prefix) and XMM (66) forms */
 #define INT2(name) { op_##name##_m, op_##name##_x, op_ud, op_ud }
 /* A floating-point opcode with PS, PD, SS, SD forms */
@@ -13,11 +17,11 @@
 const emu_op_fn emu_sse_0f[256][4] = {
     [0x10] = { op_movu_load, op_movu_load, op_movss_load, op_movsd_load },
     [0x11] = { op_movu_store, op_movu_store, op_movss_store, op_movsd_store },
-    [0x12] = { op_movlps_load, op_movlpd_load, NULL /* MOVSLDUP */, NULL /* MOVDDUP */ },
+    [0x12] = { op_movlps_load, op_movlpd_load, SSE3_UD /* MOVSLDUP */, SSE3_UD /* MOVDDUP */ },
     [0x13] = { op_movlp_store, op_movlp_store, op_ud, op_ud },
     [0x14] = { op_unpcklps, op_unpcklpd, op_ud, op_ud },
     [0x15] = { op_unpckhps, op_unpckhpd, op_ud, op_ud },
-    [0x16] = { op_movhps_load, op_movhpd_load, NULL /* MOVSHDUP */, op_ud },
+    [0x16] = { op_movhps_load, op_movhpd_load, SSE3_UD /* MOVSHDUP */, op_ud },
     [0x17] = { op_movhp_store, op_movhp_store, op_ud, op_ud },
     [0x28] = { op_mova_load, op_mova_load, op_ud, op_ud },
     [0x29] = { op_mova_store, op_mova_store, op_ud, op_ud },
@@ -56,6 +60,8 @@ const emu_op_fn emu_sse_0f[256][4] = {
     [0x73] = { op_shift_imm_m, op_shift_imm_x, op_ud, op_ud },
     [0x74] = INT2(PCMPEQB), [0x75] = INT2(PCMPEQW), [0x76] = INT2(PCMPEQD),
     [0x77] = { op_emms, op_ud, op_ud, op_ud },
+    [0x7c] = { op_ud, SSE3_UD /* HADDPD */, op_ud, SSE3_UD /* HADDPS */ },
+    [0x7d] = { op_ud, SSE3_UD /* HSUBPD */, op_ud, SSE3_UD /* HSUBPS */ },
     [0x7e] = { op_movd_E_m, op_movd_E_x, op_movq_x_W, op_ud },
     [0x7f] = { op_movq_Q_m, op_mova_store /* MOVDQA */, op_movu_store /* MOVDQU */, op_ud },
     [0xae] = { op_grp15_fp, op_ud, op_ud, op_ud },
@@ -63,6 +69,7 @@ const emu_op_fn emu_sse_0f[256][4] = {
     [0xc4] = { op_pinsrw_m, op_pinsrw_x, op_ud, op_ud },
     [0xc5] = { op_pextrw_m, op_pextrw_x, op_ud, op_ud },
     [0xc6] = { op_shufps, op_shufpd, op_ud, op_ud },
+    [0xd0] = { op_ud, SSE3_UD /* ADDSUBPD */, op_ud, SSE3_UD /* ADDSUBPS */ },
     [0xd1] = INT2(PSRLW), [0xd2] = INT2(PSRLD), [0xd3] = INT2(PSRLQ), [0xd4] = INT2(PADDQ),
     [0xd5] = INT2(PMULLW),
     [0xd6] = { op_ud, op_movq_W_x, op_movq2dq, op_movdq2q },
@@ -75,6 +82,7 @@ const emu_op_fn emu_sse_0f[256][4] = {
     [0xe7] = { op_movntq, op_movnt_store /* MOVNTDQ */, op_ud, op_ud },
     [0xe8] = INT2(PSUBSB), [0xe9] = INT2(PSUBSW), [0xea] = INT2(PMINSW), [0xeb] = INT2(POR),
     [0xec] = INT2(PADDSB), [0xed] = INT2(PADDSW), [0xee] = INT2(PMAXSW), [0xef] = INT2(PXOR),
+    [0xf0] = { op_ud, op_ud, op_ud, SSE3_UD /* LDDQU */ },
     [0xf1] = INT2(PSLLW), [0xf2] = INT2(PSLLD), [0xf3] = INT2(PSLLQ), [0xf4] = INT2(PMULUDQ),
     [0xf5] = INT2(PMADDWD), [0xf6] = INT2(PSADBW),
     [0xf7] = { op_maskmovq, op_maskmovdqu, op_ud, op_ud },
@@ -82,7 +90,10 @@ const emu_op_fn emu_sse_0f[256][4] = {
     [0xfc] = INT2(PADDB), [0xfd] = INT2(PADDW), [0xfe] = INT2(PADDD),
 };
 
-/* SSSE3 and SSE4 (0F 38, 0F 3A) are not advertised: everything #UD. */
+/* 0F 38 and 0F 3A hold SSSE3, SSE4.1/4.2, MOVBE, CRC32, AES, PCLMULQDQ,
+ * SHA, ADX...: none is advertised by cpuid.c, so every encoding is #UD
+ * (the architectural behaviour without the feature). When one of them is
+ * advertised, its entries must get handlers (or NULL: "unimplemented"). */
 #define UD4 { op_ud, op_ud, op_ud, op_ud }
 #define UD16 UD4, UD4, UD4, UD4, UD4, UD4, UD4, UD4, UD4, UD4, UD4, UD4, UD4, UD4, UD4, UD4
 #define UD256 UD16, UD16, UD16, UD16, UD16, UD16, UD16, UD16, UD16, UD16, UD16, UD16, UD16, UD16, UD16, UD16

@@ -156,8 +156,13 @@ OP(op_string)
         }
         bool go = string_once(c, i, size, step);
         areg_add(c, i, GPR_RCX, -1);
-        if (cond && !go)
-            return;
+        if (cond) {
+            /* An iteration is architecturally complete: a fault in a later
+             * one must keep its flags, not go back to the instruction's. */
+            c->rflags_start = c->rflags;
+            if (!go)
+                return;
+        }
     }
     if (areg(c, i, GPR_RCX) != 0)
         c->next_rip = c->rip;  /* resume here after looking at interrupts */

@@ -2,6 +2,7 @@
  * SYSCALL/SYSRET, SWAPGS, MOV CR/DR, the descriptor-table group (0F 00,
  * 0F 01), CPUID, RDTSC(P), RDMSR/WRMSR, RDPMC, fences, CLFLUSH and the
  * cache no-ops. */
+#include "accel/emu/fp_emu.h"
 #include "accel/emu/insn.h"
 
 void emu_write_flags(struct emu_cpu *c, uint64_t v, unsigned size, bool iret);
@@ -84,13 +85,11 @@ OP(op_sti)
     }
 }
 
-/* FWAIT (9B): #NM when CR0.MP and CR0.TS; pending x87 exceptions are the
- * x87 code's business (none are kept pending by this engine). */
+/* FWAIT (9B): the x87 code's check (a pending unmasked exception is #MF). */
 OP(op_fwait)
 {
     (void)i;
-    if ((c->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
-        emu_raise(c, EXC_NM);
+    emu_fp_fwait(c);  /* #NM (CR0.MP and TS), then #MF if an x87 exception is pending */
 }
 
 /* INT3 (CC). Software interrupts push the address of the next

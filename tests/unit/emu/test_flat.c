@@ -599,15 +599,18 @@ static void test_cpuid_vendor(struct flat *f)
     CHECK_EQ(f->st.regs[GPR_RCX], 0x6c65746e);
 }
 
-/* movddup xmm0, xmm0 */
+/* movddup xmm0, xmm0: SSE3 is not advertised by CPUID, so it is #UD like on
+ * a CPU without SSE3, not an engine error. (The flat runner cannot reach an
+ * unimplemented path any more; test_engine covers the stop message.) */
 static void test_unimplemented(struct flat *f)
 {
     static const uint8_t code[] = { 0xf2, 0x0f, 0x12, 0xc0 };
     flat_init(f);
     flat_run(f, code, sizeof(code), 100000);
     (void)code;
-    CHECK(f->rc < 0);
-    CHECK(strstr(err_get(), "unimplemented instruction at RIP 0x400000: bytes f2 0f 12 c0") != NULL);
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 6);
+    CHECK_EQ(f->st.rip, FLAT_BASE);
 }
 
 /* mov ah, 0xd5; sahf; lahf; cmc; pushfq; pop rbx; int3 */
