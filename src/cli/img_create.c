@@ -42,6 +42,18 @@ int img_create_main(int argc, char **argv)
         fprintf(stderr, "brume: img create: a size is required without a backing file\n");
         return 1;
     }
+    if (!o.size && o.backing_file) {
+        /* Like qemu-img: the new image takes the backing file's size, and
+         * the message names it. */
+        struct block_dev *back;
+        struct block_open_opts bo = { .format = o.backing_fmt, .read_only = true };
+        struct block_info bi;
+        if (block_open(o.backing_file, &bo, &back) == 0) {
+            if (block_get_info(back, &bi) == 0)
+                o.size = bi.virtual_size;
+            block_close(back);
+        }
+    }
     if (!quiet) {
         printf("Formatting '%s', fmt=%s size=%llu", path, o.format, (unsigned long long)o.size);
         if (o.backing_file)
