@@ -141,6 +141,42 @@ static void test_basic(void)
     CHECK(be.closed);
 }
 
+/* slirp answers ARP and DHCP from inside send(): the receive path then runs
+ * while transmit still holds its chain. Each path must return its own
+ * chain's head to its own used ring (they once shared one element, and
+ * transmit returned the receive head: "id 1 is not a head" in the guest). */
+static int echo_send(struct net_backend *be, const struct iovec *iov, int cnt)
+{
+    rec_send(be, iov, cnt);
+    struct rec_be *r = (struct rec_be *)be;
+    be->rx(be->rx_opaque, r->last, r->last_len);
+    return 0;
+}
+
+static const struct net_backend_ops echo_ops = {.send = echo_send, .close = rec_close};
+
+static void test_reply_inside_send(void)
+{
+    struct virtio_dev d;
+    struct rec_be be;
+    struct ring rx, tx;
+    open_dev(&d, &be, &rx, &tx, 0);
+    be.be.ops = &echo_ops;
+    /* receive buffer with head 5, transmit chain with head 2 (slot 1) */
+    ring_set_desc(&rx, 5, BUF, 1526, VIRTQ_DESC_F_WRITE, 0);
+    ring_add(&rx, 5);
+    mmio_wr(&d, 0x050, 0);
+    nanosleep(&(struct timespec){0, 10000000}, NULL);
+    send_frame(&d, &tx, 1, "ping-pong", 9);
+    CHECK(wait_used(&tx, 1));
+    CHECK(wait_used(&rx, 1));
+    CHECK_EQ(ring_used_elem(&tx, 0)[0], 2);        /* tx head back on tx */
+    CHECK_EQ(ring_used_elem(&rx, 0)[0], 5);        /* rx head back on rx */
+    CHECK_EQ(ring_used_elem(&rx, 0)[1], 12 + 9);
+    CHECK(memcmp((uint8_t *)ram(BUF) + 12, "ping-pong", 9) == 0);
+    virtio_net_fini(&d);
+}
+
 static void test_rate_limit(void)
 {
     struct virtio_dev d;
@@ -168,6 +204,7 @@ int main(void)
     CHECK_EQ(loop_create(&loop), 0);
     CHECK_EQ(loop_start(loop), 0);
     test_basic();
+    test_reply_inside_send();
     test_rate_limit();
     loop_destroy(loop);
     fake_ram_destroy(&mem);
