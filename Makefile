@@ -2,7 +2,7 @@
 #   make          build ./build/brume
 #   make demo     boot the default Debian guest
 #   make check    run every test; ends with "N passed, M failed, K skipped"
-#   make bench    run the benchmarks against QEMU (see bench/README.md)
+#   make bench    run the benchmarks against QEMU (figures: bench/RESULTS.md)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
