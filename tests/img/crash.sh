@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Crash consistency: a writer (blktool crash) is killed with SIGKILL at a
-# random moment, 200 times in all, over qcow2 images with 64 KiB, 4 KiB and
-# 512-byte clusters (the last with 64-bit refcounts, so that the refcount
-# table keeps growing). After every kill, `qemu-img check` must find no
+# random moment, 200 times in all, over qcow2 images with 64 KiB and 4 KiB
+# clusters (and 512-byte ones with 64-bit refcounts when BRUME_CRASH_512=1,
+# see below). After every kill, `qemu-img check` must find no
 # corruption (leaks are allowed) and every flushed write must be present.
 set -u
 blktool=$1
