@@ -194,7 +194,9 @@ void fxsave_load(struct cpu_fxsave *fx, const uint8_t in[512], bool rex_w, unsig
     X(CVTDQ2PS, "cvtdq2ps") X(CVTPS2DQ, "cvtps2dq") X(CVTTPS2DQ, "cvttps2dq") \
     X(CVTDQ2PD, "cvtdq2pd") X(CVTPD2DQ, "cvtpd2dq") X(CVTTPD2DQ, "cvttpd2dq")
 
-#define SSE_INT_OPS(X)                                                  \
+/* The integer operations that exist both as MMX (0F xx without a prefix)
+ * and as SSE2 (66 0F xx) forms. PMINUB..PSADBW were added to MMX with SSE. */
+#define SIMD_INT_SHARED_OPS(X)                                          \
     X(PADDB, "paddb") X(PADDW, "paddw") X(PADDD, "paddd") X(PADDQ, "paddq") \
     X(PSUBB, "psubb") X(PSUBW, "psubw") X(PSUBD, "psubd") X(PSUBQ, "psubq") \
     X(PADDSB, "paddsb") X(PADDSW, "paddsw") X(PADDUSB, "paddusb") X(PADDUSW, "paddusw") \
@@ -210,29 +212,15 @@ void fxsave_load(struct cpu_fxsave *fx, const uint8_t in[512], bool rex_w, unsig
     X(PACKSSWB, "packsswb") X(PACKUSWB, "packuswb") X(PACKSSDW, "packssdw") \
     X(PUNPCKLBW, "punpcklbw") X(PUNPCKLWD, "punpcklwd") X(PUNPCKLDQ, "punpckldq") \
     X(PUNPCKHBW, "punpckhbw") X(PUNPCKHWD, "punpckhwd") X(PUNPCKHDQ, "punpckhdq") \
-    X(PUNPCKLQDQ, "punpcklqdq") X(PUNPCKHQDQ, "punpckhqdq") \
-    X(UNPCKLPS, "unpcklps") X(UNPCKHPS, "unpckhps") X(UNPCKLPD, "unpcklpd") X(UNPCKHPD, "unpckhpd") \
     X(PAND, "pand") X(PANDN, "pandn") X(POR, "por") X(PXOR, "pxor")
 
-/* MMX forms that exist for the integer operations above (0F xx without a
- * prefix). PMINUB..PSADBW were added to MMX with SSE. */
-#define MMX_INT_OPS(X)                                                  \
-    X(PADDB, "paddb") X(PADDW, "paddw") X(PADDD, "paddd") X(PADDQ, "paddq") \
-    X(PSUBB, "psubb") X(PSUBW, "psubw") X(PSUBD, "psubd") X(PSUBQ, "psubq") \
-    X(PADDSB, "paddsb") X(PADDSW, "paddsw") X(PADDUSB, "paddusb") X(PADDUSW, "paddusw") \
-    X(PSUBSB, "psubsb") X(PSUBSW, "psubsw") X(PSUBUSB, "psubusb") X(PSUBUSW, "psubusw") \
-    X(PCMPEQB, "pcmpeqb") X(PCMPEQW, "pcmpeqw") X(PCMPEQD, "pcmpeqd") \
-    X(PCMPGTB, "pcmpgtb") X(PCMPGTW, "pcmpgtw") X(PCMPGTD, "pcmpgtd") \
-    X(PMINUB, "pminub") X(PMAXUB, "pmaxub") X(PMINSW, "pminsw") X(PMAXSW, "pmaxsw") \
-    X(PAVGB, "pavgb") X(PAVGW, "pavgw") \
-    X(PMULLW, "pmullw") X(PMULHW, "pmulhw") X(PMULHUW, "pmulhuw") X(PMULUDQ, "pmuludq") \
-    X(PMADDWD, "pmaddwd") X(PSADBW, "psadbw") \
-    X(PSLLW, "psllw") X(PSLLD, "pslld") X(PSLLQ, "psllq") \
-    X(PSRLW, "psrlw") X(PSRLD, "psrld") X(PSRLQ, "psrlq") X(PSRAW, "psraw") X(PSRAD, "psrad") \
-    X(PACKSSWB, "packsswb") X(PACKUSWB, "packuswb") X(PACKSSDW, "packssdw") \
-    X(PUNPCKLBW, "punpcklbw") X(PUNPCKLWD, "punpcklwd") X(PUNPCKLDQ, "punpckldq") \
-    X(PUNPCKHBW, "punpckhbw") X(PUNPCKHWD, "punpckhwd") X(PUNPCKHDQ, "punpckhdq") \
-    X(PAND, "pand") X(PANDN, "pandn") X(POR, "por") X(PXOR, "pxor")
+#define MMX_INT_OPS(X) SIMD_INT_SHARED_OPS(X)
+
+/* SSE2 integer operations: the shared ones plus the 128-bit-only forms. */
+#define SSE_INT_OPS(X)                                                  \
+    SIMD_INT_SHARED_OPS(X)                                              \
+    X(PUNPCKLQDQ, "punpcklqdq") X(PUNPCKHQDQ, "punpckhqdq") \
+    X(UNPCKLPS, "unpcklps") X(UNPCKHPS, "unpckhps") X(UNPCKLPD, "unpcklpd") X(UNPCKHPD, "unpckhpd")
 
 #define SSE_ENUM(name, mnem) SSE_##name,
 enum sse_op { SSE_FP_OPS(SSE_ENUM) SSE_INT_OPS(SSE_ENUM) SSE_OP_COUNT };
