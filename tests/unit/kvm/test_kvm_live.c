@@ -162,18 +162,36 @@ int main(void)
     CHECK_EQ(accel_kvm_ops.vcpu_get_state(&cpu, &s2), 0);
     CHECK(s2.rip == 0x1200);
 
-    /* a triple fault: with an empty real-mode IVT, #UD (ud2) escalates to
-     * #GP, #DF and shutdown */
+    /* a triple fault: with an empty real-mode IVT (limit 0), #UD (ud2)
+     * escalates to #GP, #DF and shutdown. Some nested KVMs emulate real
+     * mode without the IVT limit check and vector through the table
+     * anyway; every vector there leads to code that prints 'V' and powers
+     * off, so that case is told apart (guest-kvm-triple_fault still
+     * covers shutdown exits in long mode there). */
     atomic_store(&vm.stop_reason, VM_RUNNING);
+    sink.n = 0;
+    static const uint8_t ivt_ignored[] = {
+        0xba, 0xf8, 0x03, 0xb0, 'V', 0xee,   /* mov dx,0x3f8; mov al,'V'; out */
+        0xba, 0x01, 0x05, 0xee,              /* mov dx,0x501; out: power off */
+        0xf4, 0xeb, 0xfd,                    /* hlt; jmp hlt */
+    };
+    CHECK_EQ(guest_write(&vm.mem, 0x1400, ivt_ignored, sizeof ivt_ignored), 0);
+    for (uint32_t vec = 0; vec < 256; vec++)
+        CHECK_EQ(guest_write(&vm.mem, vec * 4, "\x00\x14\x00\x00", 4), 0);
     CHECK_EQ(guest_write(&vm.mem, 0x1300, "\x0f\x0b", 2), 0);
     real_mode_at(&s2, 0x1300);
     s2.idt.base = 0;
     s2.idt.limit = 0;
     CHECK_EQ(accel_kvm_ops.vcpu_set_state(&cpu, &s2), 0);
     CHECK_EQ(accel_kvm_ops.vcpu_run(&cpu), VCPU_EXIT_STOP);
-    CHECK_EQ(atomic_load(&vm.stop_reason), VM_STOP_TRIPLE_FAULT);
-    CHECK(strstr(vm.stop_message, "triple fault at RIP") != NULL);
-    printf("stop message: %s\n", vm.stop_message);
+    if (atomic_load(&vm.stop_reason) == VM_STOP_POWEROFF && sink.n == 1 && sink.out[0] == 'V') {
+        printf("note: this host's KVM ignores the real-mode IVT limit; "
+               "shutdown exits are covered by guest-kvm-triple_fault\n");
+    } else {
+        CHECK_EQ(atomic_load(&vm.stop_reason), VM_STOP_TRIPLE_FAULT);
+        CHECK(strstr(vm.stop_message, "triple fault at RIP") != NULL);
+        printf("stop message: %s\n", vm.stop_message);
+    }
 
     accel_kvm_ops.vcpu_destroy(&cpu);
     accel_kvm_ops.vm_destroy(&vm);
