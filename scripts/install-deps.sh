@@ -14,6 +14,8 @@ packages=(
   acpica-tools
   # peers for interop tests and benchmarks
   qemu-system-x86 qemu-utils
+  # benchmark arithmetic and instruction counts (bench/insn-rate.sh)
+  bc valgrind
   # real clients used by end-to-end tests
   openssh-client curl python3
 )

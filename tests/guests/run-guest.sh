@@ -3,7 +3,7 @@
 #
 #   tests/guests/run-guest.sh ENGINE GUEST [brume run options...]
 #
-# ENGINE is kvm or emu; GUEST a guest name (boot_params, timer, smp, rtc,
+# ENGINE is kvm or emu; GUEST a guest name (boot_params, timer, smp, rtc, cpuloop,
 # triple_fault, wild_jump, reset). Runs ./build/brume (or $BRUME) on
 # $BRUME_GUEST_DIR/guest-GUEST.elf under a timeout ($BRUME_GUEST_TIMEOUT,
 # 120 s: the emu engine is an interpreter), checks the exit status and the
@@ -85,6 +85,13 @@ case "$guest" in
   smp)
     opt_value --cpus >/dev/null || args+=(--cpus 2)
     ;;
+  cpuloop)
+    # The same workload natively gives the checksum the guest must print.
+    iters=${CPULOOP_ITERS:-20}
+    expect=$("$dir/cpuwork-host" "$iters") || fail "cannot run $dir/cpuwork-host"
+    append="console=ttyS0 iters=$iters expect=$expect"
+    args+=(--append "$append")
+    ;;
 esac
 
 log=$tmp/out
@@ -100,7 +107,7 @@ fi
 
 passed() { grep -q '^guest: PASS' "$log" && ! grep -q '^guest: FAIL' "$log"; }
 case "$guest" in
-  boot_params|timer|smp|rtc)
+  boot_params|timer|smp|rtc|cpuloop)
     [ $rc -eq 0 ] || fail "brume exited with status $rc"
     passed || fail "the guest did not report PASS"
     ;;
@@ -134,6 +141,9 @@ case "$guest" in
     [ $rc -eq 0 ] || fail "brume exited with status $rc after a reset"
     grep -q '^reset: writing 0xFE' "$log" || fail "the guest never reached the reset"
     grep -q '^guest: FAIL' "$log" && fail "the guest reported a failure"
+    ;;
+  cpuloop)
+    grep -qx "cpuloop: iters=$iters checksum=$expect" "$log" || fail "no checksum $expect from the guest"
     ;;
   timer|smp)
     ;;   # PASS and status 0, checked above, are the whole judgement

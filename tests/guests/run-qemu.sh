@@ -17,7 +17,7 @@ echo "run-qemu: qemu exited with status $rc"
 [ $rc -eq 124 ] || [ $rc -eq 137 ] && fail "timed out after $limit s"
 [ $rc -eq 0 ] || fail "qemu exited with status $rc"
 case "$guest" in
-  timer|smp|rtc)
+  timer|smp|rtc|cpuloop)
     grep -q '^guest: PASS' "$log" || fail "no PASS"
     ;;
   reset)
