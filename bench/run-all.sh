@@ -6,5 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== boot and workload: brume emu vs QEMU TCG"
 bench/boot-emu.sh "${RUNS:-5}"
+echo "== guest instructions per second: brume emu vs QEMU TCG (cpuloop guest)"
+bench/insn-rate.sh
 echo "== disk images: brume img vs qemu-img, qcow2 vs raw"
 bench/img.sh

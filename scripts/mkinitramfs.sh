@@ -4,7 +4,9 @@
 #
 #   scripts/mkinitramfs.sh [-o OUT] [--modules DIR] [--workload FILE]
 #
-#   -o OUT           where to write it (default: $cache/initramfs.cpio.gz)
+#   -o OUT           where to write it (default: $cache/initramfs.cpio.gz, or
+#                    $cache/initramfs-<workload name>.cpio.gz with a workload,
+#                    so a benchmark's archive never replaces the demo's)
 #   --modules DIR    a lib/modules/<release> folder (scripts/guest-kernel.sh
 #                    --modules): its virtio drivers go in, loaded at boot
 #   --workload FILE  an executable (script or static binary) run by /init
@@ -18,7 +20,7 @@
 set -euo pipefail
 
 cache=${BRUME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/brume}
-out=$cache/initramfs.cpio.gz
+out=""
 modules=""
 workload=""
 busybox=${BRUME_BUSYBOX:-/bin/busybox}
@@ -30,7 +32,7 @@ while [ $# -gt 0 ]; do
     -o) [ $# -ge 2 ] || die "-o needs a path"; out=$2; shift 2 ;;
     --modules) [ $# -ge 2 ] || die "--modules needs a folder"; modules=$2; shift 2 ;;
     --workload) [ $# -ge 2 ] || die "--workload needs a file"; workload=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
 done
@@ -41,6 +43,13 @@ if ldd "$busybox" >/dev/null 2>&1; then
 fi
 command -v cpio >/dev/null || die "cpio not found (scripts/install-deps.sh)"
 [ -z "$workload" ] || [ -f "$workload" ] || die "workload $workload not found"
+if [ -z "$out" ]; then
+  if [ -n "$workload" ]; then
+    out=$cache/initramfs-$(basename "$workload" | tr -c 'A-Za-z0-9._\n-' _).cpio.gz
+  else
+    out=$cache/initramfs.cpio.gz
+  fi
+fi
 [ -z "$modules" ] || [ -d "$modules/kernel" ] || die "$modules is not a lib/modules/<release> folder"
 
 work=$(mktemp -d)
