@@ -183,27 +183,26 @@ static int l2_get_alloc(struct block_dev *bd, uint64_t g, uint8_t **l2, uint64_t
     r = qcow2_alloc_clusters(bd, 1, &off);
     if (r)
         return r;
-    qcow2_cache_new(&q->l2c, off, l2);
+    /* the new table and its L1 entry reach the file in qcow2_writeback,
+     * table first */
+    r = qcow2_cache_new(bd, &q->l2c, off, l2);
+    if (r)
+        return r;
     memset(*l2, 0, q->cluster_size);
-    r = file_pwrite_all(bd->fd, *l2, q->cluster_size, off);
-    uint8_t e[8];
-    wr64be(e, off | QCOW2_OFLAG_COPIED);
-    if (!r)
-        r = file_pwrite_all(bd->fd, e, 8, q->l1_offset + 8 * i);
-    if (r) {
-        qcow2_cache_drop(&q->l2c, off);
-        return err_set(r, "%s: cannot write L2 table: %s", bd->path, strerror(-r));
-    }
+    qcow2_l2_dirty(bd, *l2, 0, q->l2_entries);
     q->l1[i] = off | QCOW2_OFLAG_COPIED;
+    qcow2_l1_dirty(bd, i);
     *l2_off = off;
     return 0;
 }
 
-/* Writes entries [idx, idx+n) of a cached L2 table to the file. */
+/* Entries [idx, idx+n) of a cached L2 table changed: qcow2_writeback
+ * writes them once the clusters they point at are counted on disk. */
 static int l2_flush_range(struct block_dev *bd, uint8_t *l2, uint64_t l2_off, uint64_t idx, uint64_t n)
 {
-    int r = file_pwrite_all(bd->fd, l2 + 8 * idx, 8 * n, l2_off + 8 * idx);
-    return r ? err_set(r, "%s: cannot write L2 table: %s", bd->path, strerror(-r)) : 0;
+    (void)l2_off;
+    qcow2_l2_dirty(bd, l2, idx, n);
+    return 0;
 }
 
 /* Allocating write of [g, g+len) covering nc clusters that are not plainly
@@ -272,7 +271,7 @@ static int write_alloc(struct block_dev *bd, const struct iovec *iov, int iovcnt
     r = l2_flush_range(bd, l2, l2_off, idx, nc);
     for (uint64_t j = 0; j < nc && !r; j++)
         if (qcow2_entry_kind(q, olds[j]) != QK_UNALLOC)
-            r = qcow2_free_entry(bd, olds[j]);
+            r = qcow2_free_entry_later(bd, olds[j]);
 out:
     free(v);
     if (olds != old)
@@ -371,7 +370,7 @@ static int set_entries(struct block_dev *bd, uint64_t off, uint64_t len, bool ze
             r = changed ? l2_flush_range(bd, l2, l2_off, idx, n) : 0;
             for (uint64_t j = 0; j < n && !r; j++)
                 if (olds[j])
-                    r = qcow2_free_entry(bd, olds[j]);
+                    r = qcow2_free_entry_later(bd, olds[j]);
             free(olds);
             if (r)
                 return r;
@@ -497,7 +496,8 @@ int qcow2_preallocate(struct block_dev *bd, const char *mode)
         if (r)
             return r;
     }
-    return fdatasync(bd->fd) < 0 ? -errno : 0;
+    int r = qcow2_writeback(bd);
+    return r ? r : qcow2_sync(bd);
 }
 
 /* Sets one L2 entry (allocating the table if needed). */

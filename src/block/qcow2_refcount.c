@@ -99,6 +99,7 @@ int qcow2_refcount_update(struct block_dev *bd, uint64_t cluster, uint64_t count
         }
         uint64_t lo, hi;
         rb_bytes(q, i, i + n, &lo, &hi);
+        q->need_sync = true;
         r = file_pwrite_all(bd->fd, rb + lo, hi - lo, (q->rt[k] & ~0x1ffull) + lo);
         if (r)
             return err_set(r, "%s: cannot write refcount block: %s", bd->path, strerror(-r));
@@ -259,11 +260,17 @@ static int make_block(struct block_dev *bd, uint64_t k)
             return r;
     }
     uint8_t *rb;
-    qcow2_cache_new(&q->rbc, c << q->cluster_bits, &rb);
+    int r = qcow2_cache_new(bd, &q->rbc, c << q->cluster_bits, &rb);
+    if (r)
+        return r;
     memset(rb, 0, q->cluster_size);
     if (self)
         qcow2_rb_set(rb, q->refcount_order, c % q->rb_entries, 1);
-    int r = file_pwrite_all(bd->fd, rb, q->cluster_size, c << q->cluster_bits);
+    r = file_pwrite_all(bd->fd, rb, q->cluster_size, c << q->cluster_bits);
+    /* the block, and the refcount of its own cluster, are on disk before
+     * the table entry that makes them count */
+    if (!r)
+        r = qcow2_sync(bd);
     if (!r) {
         uint8_t e[8];
         wr64be(e, c << q->cluster_bits);
@@ -339,6 +346,8 @@ int qcow2_free_clusters(struct block_dev *bd, uint64_t host, uint64_t n)
                             (off_t)q->cluster_size);
             if (c < q->free_hint)
                 q->free_hint = c;
+            if (q->comp_next >> q->cluster_bits == c)
+                q->comp_next = 0;   /* the next compressed cluster must not share a freed one */
         }
     }
     return 0;
