@@ -29,6 +29,8 @@
 
 int qcow2_sync(struct block_dev *bd)
 {
+    if (bd->opts && bd->opts->no_flush)
+        return 0;   /* the user asked for no flushes (cache=unsafe): only the write order is kept */
     if (fdatasync(bd->fd) < 0)
         return err_set(-errno, "%s: flush: %s", bd->path, strerror(errno));
     QS(bd)->need_sync = false;

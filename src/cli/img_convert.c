@@ -132,8 +132,11 @@ int img_convert_main(int argc, char **argv)
         block_close(src);
         return 1;
     }
-    struct block_dev *dst = img_open("convert", dst_path, no_create && !out_fmt ? NULL : o.format, false, false);
-    if (!dst) {
+    struct block_open_opts doo = { .format = no_create && !out_fmt ? NULL : o.format, .no_flush = unsafe };
+    struct block_dev *dst;
+    r = block_open(dst_path, &doo, &dst);
+    if (r) {
+        img_error("convert", dst_path, r);
         block_close(src);
         return 1;
     }

@@ -14,12 +14,15 @@
  *   blktool hold IMG SECONDS            opens IMG for writing and sleeps
  *   blktool bench IMG SECONDS           random 4 KiB reads, then writes, over the
  *                                        whole disk; prints operations per second
- *                                        (for bench/img.sh, never asserted) */
+ *                                        and CPU microseconds (user + system) per
+ *                                        operation (for bench/img.sh, never
+ *                                        asserted) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -305,6 +308,14 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static int cmd_bench(const char *img, double secs)
 {
     struct block_dev *bd = open_img(img, false);
@@ -314,7 +325,7 @@ static int cmd_bench(const char *img, double secs)
     rng_state = 88172645463325252ull;
     for (int w = 0; w < 2; w++) {
         uint64_t ops = 0;
-        double t0 = now(), t;
+        double t0 = now(), c0 = cpu_now(), t;
         do {
             for (int i = 0; i < 256; i++) {
                 struct iovec v = { buf, BLK };
@@ -329,6 +340,7 @@ static int cmd_bench(const char *img, double secs)
             t = now() - t0;
         } while (t < secs);
         printf("%s %.0f\n", w ? "write_iops" : "read_iops", (double)ops / t);
+        printf("%s %.2f\n", w ? "write_cpu_us" : "read_cpu_us", (cpu_now() - c0) * 1e6 / (double)ops);
     }
     block_close(bd);
     return 0;
