@@ -12,8 +12,10 @@
  *                                        then rewrites LOG as the observed
  *                                        baseline
  *   blktool hold IMG SECONDS            opens IMG for writing and sleeps
- *   blktool bench IMG SECONDS           random 4 KiB reads, then writes, over the
- *                                        whole disk; prints operations per second
+ *   blktool bench IMG OPS               OPS random 4 KiB reads, then OPS writes,
+ *                                        over the whole disk (a fixed count, so
+ *                                        two images end in the same page-cache
+ *                                        state); prints operations per second
  *                                        and CPU microseconds (user + system) per
  *                                        operation (for bench/img.sh, never
  *                                        asserted) */
@@ -316,7 +318,7 @@ static double cpu_now(void)
            (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-static int cmd_bench(const char *img, double secs)
+static int cmd_bench(const char *img, uint64_t count)
 {
     struct block_dev *bd = open_img(img, false);
     uint64_t nblk = disk_size(bd) / BLK;
@@ -324,21 +326,18 @@ static int cmd_bench(const char *img, double secs)
     memset(buf, 0x5a, sizeof(buf));
     rng_state = 88172645463325252ull;
     for (int w = 0; w < 2; w++) {
-        uint64_t ops = 0;
-        double t0 = now(), c0 = cpu_now(), t;
-        do {
-            for (int i = 0; i < 256; i++) {
-                struct iovec v = { buf, BLK };
-                uint64_t off = (rnd() % nblk) * BLK;
-                int r = w ? block_pwritev(bd, &v, 1, off) : block_preadv(bd, &v, 1, off);
-                if (r) {
-                    fprintf(stderr, "bench: %s\n", err_get());
-                    return 1;
-                }
+        uint64_t ops = count;
+        double t0 = now(), c0 = cpu_now();
+        for (uint64_t i = 0; i < ops; i++) {
+            struct iovec v = { buf, BLK };
+            uint64_t off = (rnd() % nblk) * BLK;
+            int r = w ? block_pwritev(bd, &v, 1, off) : block_preadv(bd, &v, 1, off);
+            if (r) {
+                fprintf(stderr, "bench: %s\n", err_get());
+                return 1;
             }
-            ops += 256;
-            t = now() - t0;
-        } while (t < secs);
+        }
+        double t = now() - t0;
         printf("%s %.0f\n", w ? "write_iops" : "read_iops", (double)ops / t);
         printf("%s %.2f\n", w ? "write_cpu_us" : "read_cpu_us", (cpu_now() - c0) * 1e6 / (double)ops);
     }
@@ -349,7 +348,7 @@ static int cmd_bench(const char *img, double secs)
 int main(int argc, char **argv)
 {
     if (argc >= 4 && !strcmp(argv[1], "bench"))
-        return cmd_bench(argv[2], atof(argv[3]));
+        return cmd_bench(argv[2], strtoull(argv[3], NULL, 0));
     if (argc >= 6 && !strcmp(argv[1], "random"))
         return cmd_random(argv[2], argv[3], strtoull(argv[4], NULL, 0), atoi(argv[5]));
     if (argc >= 5 && !strcmp(argv[1], "crash"))
