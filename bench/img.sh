@@ -52,8 +52,20 @@ q1f=$(best qemu-img convert -t writeback -f raw -O qcow2 "$dir/src.raw" "$dir/ou
 head -c 1G /dev/zero | tr '\0' 'x' > "$dir/io.raw"
 "$brume" img convert -f raw -O qcow2 "$dir/io.raw" "$dir/io.qcow2"
 cold() { sync; dd if="$1" iflag=nocache count=0 status=none; }
+# user-space instructions per operation (the block layer's own work),
+# counted exactly by callgrind in a separate run (CPU time is sampled, and
+# this VM has no performance counters for perf)
+uinsn() {  # uinsn IMG: "user_insn_per_op N"
+  command -v valgrind >/dev/null || return 0
+  valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$blktool" bench "$1" 20000 2>&1 >/dev/null |
+    awk '/Collected/ {printf "user_insn_per_op %.0f\n", $4 / 40000}'
+}
 cold "$dir/io.raw"; raw=$("$blktool" bench "$dir/io.raw" 20000)
 cold "$dir/io.qcow2"; qc=$("$blktool" bench "$dir/io.qcow2" 20000)
+raw="$raw
+$(uinsn "$dir/io.raw")"
+qc="$qc
+$(uinsn "$dir/io.qcow2")"
 f() { echo "$1" | awk -v k="$2" '$1 == k {print $2}'; }
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
 row() {  # row LABEL "cpu wall" "cpu wall"
@@ -72,3 +84,6 @@ echo "| reads: IOPS | $(f "$qc" read_iops) | $(f "$raw" read_iops) | $(ratio "$(
 echo "| reads: CPU us per op | $(f "$qc" read_cpu_us) | $(f "$raw" read_cpu_us) | $(ratio "$(f "$qc" read_cpu_us)" "$(f "$raw" read_cpu_us)") |"
 echo "| writes: IOPS | $(f "$qc" write_iops) | $(f "$raw" write_iops) | $(ratio "$(f "$qc" write_iops)" "$(f "$raw" write_iops)") |"
 echo "| writes: CPU us per op | $(f "$qc" write_cpu_us) | $(f "$raw" write_cpu_us) | $(ratio "$(f "$qc" write_cpu_us)" "$(f "$raw" write_cpu_us)") |"
+if [ -n "$(f "$qc" user_insn_per_op)" ]; then
+  echo "| user-space instructions per op (callgrind, reads and writes) | $(f "$qc" user_insn_per_op) | $(f "$raw" user_insn_per_op) | $(ratio "$(f "$qc" user_insn_per_op)" "$(f "$raw" user_insn_per_op)") |"
+fi
