@@ -231,6 +231,16 @@ out:
     return r;
 }
 
+/* Whether clusters [c, c+n) hold the header, the L1 table or the refcount
+ * table. A refcount of 0 there means broken refcounts (a crafted image):
+ * handing them out would overwrite the metadata. */
+static bool is_metadata(struct qcow2 *q, uint64_t c, uint64_t n)
+{
+    uint64_t cs = q->cluster_size, a = c * cs, b = (c + n) * cs;
+    uint64_t l1e = q->l1_offset + (uint64_t)q->l1_size * 8, rte = q->rt_offset + (uint64_t)q->rt_clusters * cs;
+    return c == 0 || (q->l1_size && a < l1e && q->l1_offset < b) || (a < rte && q->rt_offset < b);
+}
+
 /* Creates refcount block k. It goes in the first free cluster; when that
  * cluster is itself covered by an existing block it is counted there (so
  * data runs can stay contiguous across block ranges), otherwise the new
@@ -248,6 +258,8 @@ static int make_block(struct block_dev *bd, uint64_t k)
         if (!v)
             break;
     }
+    if (is_metadata(q, c, 1))
+        return qcow2_mark_corrupt(bd, "a refcount of 0 for a metadata cluster");
     uint64_t kc = c / q->rb_entries;
     bool self = kc >= q->rt_entries || !q->rt[kc];
     if (self) {
@@ -307,6 +319,8 @@ int qcow2_alloc_clusters(struct block_dev *bd, uint64_t n, uint64_t *host)
             if (c >= (1ull << (56 - q->cluster_bits)))
                 return err_set(-ENOSPC, "%s: image is full", bd->path);
         }
+        if (is_metadata(q, start, n))
+            return qcow2_mark_corrupt(bd, "a refcount of 0 for a metadata cluster");
         /* make sure every refcount block of the run exists */
         bool made = false;
         for (uint64_t k = start / q->rb_entries; k <= (start + n - 1) / q->rb_entries; k++) {
