@@ -49,8 +49,12 @@ q2=$(best qemu-img convert -t unsafe -f qcow2 -O raw "$dir/src.qcow2" "$dir/out.
 b1f=$(best "$brume" img convert -f raw -O qcow2 "$dir/src.raw" "$dir/out.qcow2")
 q1f=$(best qemu-img convert -t writeback -f raw -O qcow2 "$dir/src.raw" "$dir/out.qcow2")
 # random I/O over a fully allocated qcow2 and a raw file of the same size
-head -c 1G /dev/zero | tr '\0' 'x' > "$dir/io.raw"
-"$brume" img convert -f raw -O qcow2 "$dir/io.raw" "$dir/io.qcow2"
+# (the raw file is written back from the qcow2 one by the same convert, so
+# both files have the same history on disk)
+head -c 1G /dev/zero | tr '\0' 'x' > "$dir/io.src"
+"$brume" img convert -f raw -O qcow2 "$dir/io.src" "$dir/io.qcow2"
+"$brume" img convert -f qcow2 -O raw "$dir/io.qcow2" "$dir/io.raw"
+rm -f "$dir/io.src"
 cold() { sync; dd if="$1" iflag=nocache count=0 status=none; }
 # user-space instructions per operation (the block layer's own work),
 # counted exactly by callgrind in a separate run (CPU time is sampled, and
@@ -60,8 +64,12 @@ uinsn() {  # uinsn IMG: "user_insn_per_op N"
   valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$blktool" bench "$1" 20000 2>&1 >/dev/null |
     awk '/Collected/ {printf "user_insn_per_op %.0f\n", $4 / 40000}'
 }
+# two rounds, alternating; the lower CPU figures of the two are kept
+lower() { paste -d' ' <(echo "$1") <(echo "$2") | awk '{v = $2 < $4 ? $2 : $4; if ($1 ~ /iops/) v = $2 > $4 ? $2 : $4; print $1, v}'; }
 cold "$dir/io.raw"; raw=$("$blktool" bench "$dir/io.raw" 20000)
 cold "$dir/io.qcow2"; qc=$("$blktool" bench "$dir/io.qcow2" 20000)
+cold "$dir/io.raw"; raw=$(lower "$raw" "$("$blktool" bench "$dir/io.raw" 20000)")
+cold "$dir/io.qcow2"; qc=$(lower "$qc" "$("$blktool" bench "$dir/io.qcow2" 20000)")
 raw="$raw
 $(uinsn "$dir/io.raw")"
 qc="$qc
@@ -78,7 +86,7 @@ row "raw -> qcow2, -t unsafe" "$b1" "$q1"
 row "qcow2 -> raw, -t unsafe" "$b2" "$q2"
 row "raw -> qcow2, flushed at the end" "$b1f" "$q1f"
 echo
-echo "| random 4 KiB, 20000 reads then 20000 writes, cold page cache | qcow2 | raw | ratio |"
+echo "| random 4 KiB, 20000 reads then 20000 writes, cold page cache, best of 2 | qcow2 | raw | ratio |"
 echo "| --- | --- | --- | --- |"
 echo "| reads: IOPS | $(f "$qc" read_iops) | $(f "$raw" read_iops) | $(ratio "$(f "$qc" read_iops)" "$(f "$raw" read_iops)") |"
 echo "| reads: CPU us per op | $(f "$qc" read_cpu_us) | $(f "$raw" read_cpu_us) | $(ratio "$(f "$qc" read_cpu_us)" "$(f "$raw" read_cpu_us)") |"
