@@ -80,6 +80,8 @@ struct qcow2 {
     uint64_t *pending_free;         /* L2 entries replaced since the last writeback */
     size_t n_pending, cap_pending;
     bool need_sync;                 /* refcounts or new data written since the last fdatasync */
+    bool tables_unsynced;           /* L2/L1 tables written since the last fdatasync */
+    uint64_t syncs;                 /* fdatasyncs so far */
 };
 
 static inline struct qcow2 *QS(struct block_dev *bd) { return bd->priv; }
@@ -119,6 +121,9 @@ void qcow2_compressed_range(struct qcow2 *q, uint64_t entry, uint64_t *off, uint
 int qcow2_writeback(struct block_dev *bd);
 /* fdatasync, remembering that nothing is unflushed. */
 int qcow2_sync(struct block_dev *bd);
+/* A guest flush: the write-back, then an fdatasync unless the write-back's
+ * last one already covers every table it wrote. */
+int qcow2_flush_all(struct block_dev *bd);
 /* Marks L2 entry idx..idx+n of a cached table as changed. */
 void qcow2_l2_dirty(struct block_dev *bd, const uint8_t *l2, uint64_t idx, uint64_t n);
 void qcow2_l1_dirty(struct block_dev *bd, uint64_t i);

@@ -496,8 +496,7 @@ int qcow2_preallocate(struct block_dev *bd, const char *mode)
         if (r)
             return r;
     }
-    int r = qcow2_writeback(bd);
-    return r ? r : qcow2_sync(bd);
+    return qcow2_flush_all(bd);
 }
 
 /* Sets one L2 entry (allocating the table if needed). */

@@ -334,8 +334,7 @@ fail:
 
 static int qcow2_flush(struct block_dev *bd)
 {
-    int r = qcow2_writeback(bd);
-    return r ? r : qcow2_sync(bd);
+    return qcow2_flush_all(bd);
 }
 
 static int qcow2_info(struct block_dev *bd, struct block_info *info)

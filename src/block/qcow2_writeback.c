@@ -34,7 +34,21 @@ int qcow2_sync(struct block_dev *bd)
     if (fdatasync(bd->fd) < 0)
         return err_set(-errno, "%s: flush: %s", bd->path, strerror(errno));
     QS(bd)->need_sync = false;
+    QS(bd)->tables_unsynced = false;
+    QS(bd)->syncs++;
     return 0;
+}
+
+int qcow2_flush_all(struct block_dev *bd)
+{
+    struct qcow2 *q = QS(bd);
+    uint64_t before = q->syncs;
+    int r = qcow2_writeback(bd);
+    /* after step 4 only refcount decrements are unflushed: losing them
+     * leaks clusters, which a flush need not prevent */
+    if (!r && (q->syncs == before || q->tables_unsynced))
+        r = qcow2_sync(bd);
+    return r;
 }
 
 void qcow2_l2_dirty(struct block_dev *bd, const uint8_t *l2, uint64_t idx, uint64_t n)
@@ -86,6 +100,7 @@ static int write_l2_tables(struct block_dev *bd, bool *wrote)
             return err_set(r, "%s: cannot write L2 table: %s", bd->path, strerror(-r));
         s->dirty_start = s->dirty_end = 0;
         *wrote = true;
+        QS(bd)->tables_unsynced = true;
     }
     return 0;
 }
@@ -112,6 +127,7 @@ static int write_l1(struct block_dev *bd)
     if (r)
         return err_set(r, "%s: cannot write the L1 table: %s", bd->path, strerror(-r));
     q->l1_dirty_lo = q->l1_dirty_hi = 0;
+    q->tables_unsynced = true;
     return 0;
 }
 
