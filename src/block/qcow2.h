@@ -82,6 +82,7 @@ struct qcow2 {
     bool need_sync;                 /* refcounts or new data written since the last fdatasync */
     bool tables_unsynced;           /* L2/L1 tables written since the last fdatasync */
     uint64_t syncs;                 /* fdatasyncs so far */
+    bool freed;                     /* some cluster's refcount reached 0 since open */
 };
 
 static inline struct qcow2 *QS(struct block_dev *bd) { return bd->priv; }
@@ -105,6 +106,9 @@ int qcow2_refcount_update(struct block_dev *bd, uint64_t cluster, uint64_t count
 int qcow2_alloc_clusters(struct block_dev *bd, uint64_t n, uint64_t *host);
 /* Drops one reference to n clusters; frees (punches) those reaching 0. */
 int qcow2_free_clusters(struct block_dev *bd, uint64_t host, uint64_t n);
+/* Cuts free clusters off the end of the file (after discards, or the
+ * emptying that follows img commit, as qemu-img leaves a smaller file). */
+int qcow2_trim_tail(struct block_dev *bd);
 uint64_t qcow2_rb_get(const uint8_t *rb, uint32_t order, uint64_t i);
 void qcow2_rb_set(uint8_t *rb, uint32_t order, uint64_t i, uint64_t v);
 

@@ -127,6 +127,8 @@ static void qcow2_close(struct block_dev *bd)
         int r = qcow2_writeback(bd);
         if (!r && q->need_sync)
             r = qcow2_sync(bd);
+        if (!r && q->freed)
+            r = qcow2_trim_tail(bd);
         if (r)
             log_warn("%s: metadata not written at close: %s", bd->path, err_get());
     }

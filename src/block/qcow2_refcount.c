@@ -358,11 +358,37 @@ int qcow2_free_clusters(struct block_dev *bd, uint64_t host, uint64_t n)
         if (qcow2_refcount_get(bd, c, &v) == 0 && v == 0) {
             (void)fallocate(bd->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(c << q->cluster_bits),
                             (off_t)q->cluster_size);
+            q->freed = true;
             if (c < q->free_hint)
                 q->free_hint = c;
             if (q->comp_next >> q->cluster_bits == c)
                 q->comp_next = 0;   /* the next compressed cluster must not share a freed one */
         }
     }
+    return 0;
+}
+
+int qcow2_trim_tail(struct block_dev *bd)
+{
+    struct qcow2 *q = QS(bd);
+    uint64_t last = 0;   /* one past the last cluster with a nonzero refcount */
+    for (uint64_t k = q->rt_entries; k-- > 0 && !last;) {
+        uint8_t *rb;
+        int r = rb_load(bd, k, &rb);
+        if (r)
+            return r;
+        for (uint64_t i = q->rb_entries; rb && i-- > 0;)
+            if (qcow2_rb_get(rb, q->refcount_order, i)) {
+                last = k * q->rb_entries + i + 1;
+                break;
+            }
+    }
+    struct stat st;
+    if (!last || fstat(bd->fd, &st) < 0 || (uint64_t)st.st_size <= last << q->cluster_bits)
+        return 0;
+    /* nothing points past last: cutting it off is safe at any moment */
+    if (ftruncate(bd->fd, (off_t)(last << q->cluster_bits)) < 0)
+        return err_set(-errno, "%s: cannot truncate: %s", bd->path, strerror(errno));
+    q->alloc_end = last;
     return 0;
 }

@@ -164,7 +164,9 @@ expect 0 "check after L1 growth" qemu-img check -q rsb.qcow2
 pattern_raw cb.raw 8M; cp cb.raw cref.raw
 "$brume" img create -q -f qcow2 -b cb.raw -F raw ct.qcow2
 "$blktool" random ct.qcow2 cref.raw 5 60 >/dev/null
+ct_before=$(stat -c %s ct.qcow2)
 expect 0 "commit" "$brume" img commit ct.qcow2
+[ "$(stat -c %s ct.qcow2)" -lt "$ct_before" ] && ok || bad "commit leaves a smaller top file ($ct_before bytes before)"
 expect 0 "base holds committed data" cmp cb.raw cref.raw
 # after commit the top is empty, as qemu-img leaves it: nothing allocated
 # at depth 0 (qemu-img map), clean, same content as the base
