@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/img.h"
 
@@ -137,6 +138,8 @@ int img_convert_main(int argc, char **argv)
     r = block_open(dst_path, &doo, &dst);
     if (r) {
         img_error("convert", dst_path, r);
+        if (!no_create)
+            unlink(dst_path);   /* e.g. a -B file that does not open: leave nothing half made */
         block_close(src);
         return 1;
     }
