@@ -202,6 +202,9 @@ qemu-io -c "read -P 0x33 16M 4M" cvn.qcow2 >/dev/null 2>&1 && ok || bad "convert
 qemu-img create -q -f qcow2 cvs.qcow2 1M
 expect 1 "convert -n into a smaller image" "$brume" img convert -n -f raw -O qcow2 cvfull.raw cvs.qcow2
 grep -q "smaller than input" out.txt && ok || bad "convert -n names the size problem"
+expect 1 "convert -B with a missing backing file" "$brume" img convert -f raw -B nope.raw -F raw -O qcow2 cvfull.raw cvx.qcow2
+[ ! -e cvx.qcow2 ] && ok || bad "a failed convert -B leaves no output behind"
+expect 1 "convert -B into raw" "$brume" img convert -f raw -B cvb.raw -O raw cvfull.raw cvx.raw
 pattern_raw ra.raw 8M
 "$brume" img create -q -f qcow2 -b ra.raw -F raw rb.qcow2
 cp ra.raw rref.raw; "$blktool" random rb.qcow2 rref.raw 6 40 >/dev/null
