@@ -17,7 +17,7 @@
  * A crash at any point leaves at worst leaked clusters (counted, not
  * pointed at). It runs on a guest flush, at close, when the L2 cache is
  * full of dirty tables, and when many frees are queued; so one batch of
- * two to four fdatasyncs covers many allocations. */
+ * two or three fdatasyncs (see qcow2_flush_all) covers many allocations. */
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
