@@ -198,9 +198,8 @@ static int l2_get_alloc(struct block_dev *bd, uint64_t g, uint8_t **l2, uint64_t
 
 /* Entries [idx, idx+n) of a cached L2 table changed: qcow2_writeback
  * writes them once the clusters they point at are counted on disk. */
-static int l2_flush_range(struct block_dev *bd, uint8_t *l2, uint64_t l2_off, uint64_t idx, uint64_t n)
+static int l2_changed(struct block_dev *bd, uint8_t *l2, uint64_t idx, uint64_t n)
 {
-    (void)l2_off;
     qcow2_l2_dirty(bd, l2, idx, n);
     return 0;
 }
@@ -268,7 +267,7 @@ static int write_alloc(struct block_dev *bd, const struct iovec *iov, int iovcnt
     }
     for (uint64_t j = 0; j < nc; j++)
         wr64be(l2 + 8 * (idx + j), (host + j * cs) | QCOW2_OFLAG_COPIED);
-    r = l2_flush_range(bd, l2, l2_off, idx, nc);
+    r = l2_changed(bd, l2, idx, nc);
     for (uint64_t j = 0; j < nc && !r; j++)
         if (qcow2_entry_kind(q, olds[j]) != QK_UNALLOC)
             r = qcow2_free_entry_later(bd, olds[j]);
@@ -337,7 +336,7 @@ static int set_entries(struct block_dev *bd, uint64_t off, uint64_t len, bool ze
         if (n > len >> q->cluster_bits)
             n = len >> q->cluster_bits;
         uint8_t *l2;
-        uint64_t l2_off = 0;
+        uint64_t l2_off;
         int r = l2_load(bd, off, &l2);
         if (r)
             return r;
@@ -346,8 +345,6 @@ static int set_entries(struct block_dev *bd, uint64_t off, uint64_t len, bool ze
         } else {
             if (!l2 && (r = l2_get_alloc(bd, off, &l2, &l2_off)))
                 return r;
-            if (!l2_off)
-                l2_off = q->l1[off >> (q->cluster_bits + q->l2_bits)] & QCOW2_OFFSET_MASK;
             uint64_t *olds = malloc(n * 8);
             if (!olds)
                 return err_set(-ENOMEM, "out of memory");
@@ -367,7 +364,7 @@ static int set_entries(struct block_dev *bd, uint64_t off, uint64_t len, bool ze
                     olds[j] = 0;   /* the same cluster is still referenced (or none was) */
                 wr64be(l2 + 8 * (idx + j), ne);
             }
-            r = changed ? l2_flush_range(bd, l2, l2_off, idx, n) : 0;
+            r = changed ? l2_changed(bd, l2, idx, n) : 0;
             for (uint64_t j = 0; j < n && !r; j++)
                 if (olds[j])
                     r = qcow2_free_entry_later(bd, olds[j]);
@@ -492,7 +489,7 @@ int qcow2_preallocate(struct block_dev *bd, const char *mode)
         }
         for (uint64_t j = 0; j < nc; j++)
             wr64be(l2 + 8 * j, (host + j * q->cluster_size) | QCOW2_OFLAG_COPIED);
-        r = l2_flush_range(bd, l2, l2_off, 0, nc);
+        r = l2_changed(bd, l2, 0, nc);
         if (r)
             return r;
     }
@@ -510,5 +507,5 @@ int qcow2_set_l2_entry(struct block_dev *bd, uint64_t g, uint64_t e)
         return r;
     uint64_t idx = (g >> q->cluster_bits) & (q->l2_entries - 1);
     wr64be(l2 + 8 * idx, e);
-    return l2_flush_range(bd, l2, l2_off, idx, 1);
+    return l2_changed(bd, l2, idx, 1);
 }
