@@ -35,6 +35,9 @@
 #define SEC 512u            /* the unit a disk writes atomically */
 #define SPB (BLK / SEC)
 
+/* Defined in blktool-journal (journal.c): marks a guest flush that returned. */
+void journal_guest_flush(void) __attribute__((weak));
+
 static uint64_t rng_state;
 static uint64_t rnd(void)
 {
@@ -114,8 +117,14 @@ static int cmd_random(const char *img, const char *ref, uint64_t seed, int count
             fprintf(stderr, "blktool: op %d failed: %s (%s)\n", i, strerror(-r), err_get());
             return 1;
         }
-        if (rnd() % 16 == 0)
-            block_flush(bd);
+        if (rnd() % 16 == 0) {
+            if (block_flush(bd)) {
+                fprintf(stderr, "blktool: flush failed: %s\n", err_get());
+                return 1;
+            }
+            if (journal_guest_flush)
+                journal_guest_flush();
+        }
     }
     block_close(bd);
     close(rf);

@@ -1,45 +1,47 @@
 #!/usr/bin/env python3
 """Power-loss replay for qcow2 images written by brume.
 
-usage: powerloss.py INITIAL JOURNAL WORKDIR TRIALS SEED
+usage: powerloss.py INITIAL JOURNAL WORKDIR TRIALS SEED REF_SIZE
 
 INITIAL is the image before the run, JOURNAL the record of every write,
-hole punch, truncate and flush brume made to it (journal.c). A power loss
-keeps everything written before the last completed flush and any subset
-of what was written after it (the disk may persist those in any order).
-For TRIALS such states, chosen at random, `qemu-img check` must find no
-corruption (exit 0, or 3 for leaked clusters only)."""
+hole punch, truncate and fdatasync brume made to it, of the writes to the
+raw reference file, and of each guest flush that returned (journal.c).
+
+A power loss keeps everything written before the last completed fdatasync
+and any subset of what was written after it (the disk may persist those
+in any order). Two checks:
+ - corruption: for TRIALS such states, chosen at random, `qemu-img check`
+   must find no corruption (exit 0, or 3 for leaked clusters only);
+ - durability: at some of the moments a guest flush returned, the state
+   that only the completed fdatasyncs guarantee must read exactly as the
+   reference file did then (everything the guest flushed survives)."""
 import random
 import struct
 import subprocess
 import sys
 
+DURABILITY_CHECKS = 6
+
 
 def read_journal(path):
-    epochs, cur = [], []
     with open(path, "rb") as f:
         data = f.read()
-    p = 0
+    recs, p = [], 0
     while p + 17 <= len(data):
         t = chr(data[p])
         off, ln = struct.unpack_from("<QQ", data, p + 1)
         p += 17
         body = b""
-        if t == "W":
+        if t in "WR":
             body = data[p:p + ln]
             p += ln
-        if t == "S":
-            epochs.append(cur)
-            cur = []
-        else:
-            cur.append((t, off, ln, body))
-    epochs.append(cur)
-    return epochs
+        recs.append((t, off, ln, body))
+    return recs
 
 
 def apply(img, rec):
     t, off, ln, body = rec
-    if t == "W" and body:
+    if t in "WR" and body:
         if off + len(body) > len(img):
             img.extend(bytes(off + len(body) - len(img)))
         img[off:off + len(body)] = body
@@ -54,44 +56,85 @@ def apply(img, rec):
             img.extend(bytes(ln - len(img)))
 
 
+def qemu_img(*args):
+    return subprocess.run(["qemu-img", *args], capture_output=True, text=True)
+
+
 def main():
-    initial, journal, work, trials, seed = sys.argv[1:6]
+    initial, journal, work, trials, seed, ref_size = sys.argv[1:7]
     rng = random.Random(int(seed))
-    epochs = read_journal(journal)
+    recs = read_journal(journal)
     with open(initial, "rb") as f:
-        img = bytearray(f.read())
-    # epochs with writes in them, each picked with equal chance
-    candidates = [i for i, e in enumerate(epochs) if e]
-    picks = sorted(rng.choice(candidates) for _ in range(int(trials))) if candidates else []
+        base = bytearray(f.read())        # the image as of the last fdatasync
+    ref = bytearray(int(ref_size))        # the guest's view, from the reference writes
+    # fdatasync epochs with image writes in them, each picked with equal chance
+    epochs, n = [], 0
+    for t, *_ in recs:
+        if t == "S":
+            n += 1
+        elif t in "WPT" and (not epochs or epochs[-1] != n):
+            epochs.append(n)
+    picks = sorted(rng.choice(epochs) for _ in range(int(trials))) if epochs else []
+    flushes = sum(1 for r in recs if r[0] == "G")
+    durable_picks = set(rng.sample(range(flushes), min(DURABILITY_CHECKS, flushes)))
     state = work + "/state.qcow2"
-    fails = leaks = 0
-    for i, epoch in enumerate(epochs):
-        while picks and picks[0] == i:
+    fails = leaks = lost = 0
+    epoch, g, pending = 0, 0, []
+
+    def write_state(img):
+        with open(state, "wb") as f:
+            f.write(img)
+
+    def end_epoch():
+        nonlocal fails, leaks
+        while picks and picks[0] == epoch:
             picks.pop(0)
-            trial = bytearray(img)
+            trial = bytearray(base)
             kept = 0
-            for rec in epoch:
+            for rec in pending:
                 if rng.random() < 0.5:
                     apply(trial, rec)
                     kept += 1
-            with open(state, "wb") as f:
-                f.write(trial)
-            r = subprocess.run(["qemu-img", "check", "-q", state], capture_output=True, text=True)
+            write_state(trial)
+            r = qemu_img("check", "-q", state)
             if r.returncode == 3:
                 leaks += 1
             elif r.returncode != 0:
                 fails += 1
                 if fails <= 3:
-                    print(f"FAIL: after flush {i}, {kept} of {len(epoch)} later writes kept: "
+                    print(f"FAIL: after fdatasync {epoch}, {kept} of {len(pending)} later writes kept: "
                           f"qemu-img check exit {r.returncode}")
                     lines = (r.stdout + r.stderr).strip().splitlines()
                     errors = [l for l in lines if "ERROR" in l] or lines
                     print("    " + "\n    ".join(errors[:6]))
-        for rec in epoch:
-            apply(img, rec)
-    print(f"powerloss: {int(trials)} states over {len(epochs)} flush epochs, {leaks} with leaks (allowed), "
-          f"{fails} corrupt")
-    return 1 if fails else 0
+        for rec in pending:
+            apply(base, rec)
+        pending.clear()
+
+    for rec in recs:
+        t = rec[0]
+        if t == "S":
+            end_epoch()
+            epoch += 1
+        elif t == "R":
+            apply(ref, rec)
+        elif t == "G":
+            if g in durable_picks:
+                write_state(base)
+                with open(work + "/expect.raw", "wb") as f:
+                    f.write(ref)
+                r = qemu_img("compare", "-q", "-f", "raw", "-F", "qcow2", work + "/expect.raw", state)
+                if r.returncode != 0:
+                    lost += 1
+                    print(f"FAIL: guest flush {g}: what the completed fdatasyncs keep differs from what "
+                          f"the guest flushed (qemu-img compare exit {r.returncode})")
+            g += 1
+        else:
+            pending.append(rec)
+    end_epoch()
+    print(f"powerloss: {int(trials)} states over {epoch + 1} fdatasync epochs, {leaks} with leaks (allowed), "
+          f"{fails} corrupt; {len(durable_picks)} guest flushes checked, {lost} lost data")
+    return 1 if fails or lost else 0
 
 
 if __name__ == "__main__":
