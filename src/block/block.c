@@ -219,7 +219,7 @@ void block_close(struct block_dev *bd)
         return;
     if (bd->aio_detach)
         bd->aio_detach(bd);
-    if (!bd->read_only && bd->drv && bd->drv->flush)
+    if (!bd->read_only && bd->drv && bd->drv->flush && !(bd->opts && bd->opts->no_flush))
         (void)bd->drv->flush(bd);
     const struct block_open_opts *o = bd->opts;
     if (bd->priv == bd)
@@ -288,6 +288,8 @@ int block_pwritev(struct block_dev *bd, const struct iovec *iov, int iovcnt, uin
 int block_flush(struct block_dev *bd)
 {
     if (bd->read_only || !bd->drv->flush)
+        return 0;
+    if (bd->opts && bd->opts->no_flush)
         return 0;
     return bd->drv->flush(bd);
 }

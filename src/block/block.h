@@ -27,6 +27,8 @@ struct block_open_opts {
     bool no_lock;         /* skip the image lock (used by `img info -U`) */
     bool backing_writable; /* open the backing chain read-write too (`img commit`) */
     bool no_backing;      /* do not open backing files (`img rebase -u`) */
+    bool no_flush;        /* flushes do nothing, like QEMU's cache=unsafe (`img convert -t unsafe`):
+                             a host crash may then corrupt the image */
 };
 
 struct block_info {

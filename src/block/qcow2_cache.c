@@ -1,6 +1,9 @@
-/* A bounded cache of qcow2 metadata tables (L2 tables, refcount blocks).
- * Write-through: callers modify a cached table and write the changed
- * entries to the file at once, so eviction never writes. */
+/* A bounded cache of qcow2 metadata tables (L2 tables, refcount blocks,
+ * vmdk grain tables). Refcount blocks are write-through: callers write the
+ * changed entries at once. L2 tables are write-back: callers mark the
+ * changed bytes dirty, and qcow2_writeback (qcow2_writeback.c) writes them
+ * in crash-safe order. A dirty table is never evicted: when every slot is
+ * dirty, the cache's writeback hook runs first. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -15,6 +18,7 @@ int qcow2_cache_init(struct qcow2_cache *c, int n, uint32_t size)
     c->n = n;
     c->size = size;
     c->tick = 0;
+    c->writeback = NULL;
     for (int i = 0; i < n; i++) {
         c->slots[i].data = malloc(size);
         if (!c->slots[i].data)
@@ -39,25 +43,55 @@ static struct qcow2_cache_slot *cache_find(struct qcow2_cache *c, uint64_t off)
     return NULL;
 }
 
-static struct qcow2_cache_slot *cache_victim(struct qcow2_cache *c)
+/* The least recently used clean slot; when all are dirty, the writeback
+ * hook cleans them first. */
+static int cache_victim(struct block_dev *bd, struct qcow2_cache *c, struct qcow2_cache_slot **out)
 {
-    struct qcow2_cache_slot *v = &c->slots[0];
-    for (int i = 0; i < c->n; i++) {
-        if (!c->slots[i].offset)
-            return &c->slots[i];
-        if (c->slots[i].lru < v->lru)
-            v = &c->slots[i];
+    for (int pass = 0; pass < 2; pass++) {
+        struct qcow2_cache_slot *v = NULL;
+        for (int i = 0; i < c->n; i++) {
+            struct qcow2_cache_slot *s = &c->slots[i];
+            if (!s->offset) {
+                *out = s;
+                return 0;
+            }
+            if (!s->dirty_end && (!v || s->lru < v->lru))
+                v = s;
+        }
+        if (v) {
+            *out = v;
+            return 0;
+        }
+        int r = c->writeback ? c->writeback(bd) : -EIO;
+        if (r)
+            return r;
     }
-    return v;
+    return err_set(-EIO, "%s: metadata cache: no table could be written back", bd->path);
+}
+
+void qcow2_cache_dirty(struct qcow2_cache *c, const uint8_t *data, uint32_t lo, uint32_t hi)
+{
+    for (int i = 0; i < c->n; i++) {
+        struct qcow2_cache_slot *s = &c->slots[i];
+        if (s->data != data)
+            continue;
+        if (!s->dirty_end || lo < s->dirty_start)
+            s->dirty_start = lo;
+        if (hi > s->dirty_end)
+            s->dirty_end = hi;
+        return;
+    }
 }
 
 int qcow2_cache_get(struct block_dev *bd, struct qcow2_cache *c, uint64_t off, uint8_t **out)
 {
     struct qcow2_cache_slot *s = cache_find(c, off);
     if (!s) {
-        s = cache_victim(c);
+        int r = cache_victim(bd, c, &s);
+        if (r)
+            return r;
         s->offset = 0;
-        int r = file_pread_all(bd->fd, s->data, c->size, off);
+        r = file_pread_all(bd->fd, s->data, c->size, off);
         if (r)
             return err_set(r, "%s: cannot read metadata at %llu: %s", bd->path, (unsigned long long)off,
                            strerror(-r));
@@ -68,11 +102,14 @@ int qcow2_cache_get(struct block_dev *bd, struct qcow2_cache *c, uint64_t off, u
     return 0;
 }
 
-int qcow2_cache_new(struct qcow2_cache *c, uint64_t off, uint8_t **out)
+int qcow2_cache_new(struct block_dev *bd, struct qcow2_cache *c, uint64_t off, uint8_t **out)
 {
     struct qcow2_cache_slot *s = cache_find(c, off);
-    if (!s)
-        s = cache_victim(c);
+    if (!s) {
+        int r = cache_victim(bd, c, &s);
+        if (r)
+            return r;
+    }
     s->offset = off;
     s->lru = ++c->tick;
     *out = s->data;
@@ -82,6 +119,8 @@ int qcow2_cache_new(struct qcow2_cache *c, uint64_t off, uint8_t **out)
 void qcow2_cache_drop(struct qcow2_cache *c, uint64_t off)
 {
     struct qcow2_cache_slot *s = cache_find(c, off);
-    if (s)
+    if (s) {
         s->offset = 0;
+        s->dirty_start = s->dirty_end = 0;
+    }
 }

@@ -135,6 +135,11 @@ int qcow2_check(struct block_dev *bd, struct block_check *res, int repair)
 {
     struct qcow2 *q = QS(bd);
     struct stat st;
+    if (!bd->read_only) {   /* the walk reads tables from the file */
+        int r = qcow2_writeback(bd);
+        if (r)
+            return r;
+    }
     if (fstat(bd->fd, &st) < 0)
         return -errno;
     struct walk w = { .bd = bd, .q = q, .res = res };

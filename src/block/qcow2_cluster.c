@@ -183,27 +183,25 @@ static int l2_get_alloc(struct block_dev *bd, uint64_t g, uint8_t **l2, uint64_t
     r = qcow2_alloc_clusters(bd, 1, &off);
     if (r)
         return r;
-    qcow2_cache_new(&q->l2c, off, l2);
+    /* the new table and its L1 entry reach the file in qcow2_writeback,
+     * table first */
+    r = qcow2_cache_new(bd, &q->l2c, off, l2);
+    if (r)
+        return r;
     memset(*l2, 0, q->cluster_size);
-    r = file_pwrite_all(bd->fd, *l2, q->cluster_size, off);
-    uint8_t e[8];
-    wr64be(e, off | QCOW2_OFLAG_COPIED);
-    if (!r)
-        r = file_pwrite_all(bd->fd, e, 8, q->l1_offset + 8 * i);
-    if (r) {
-        qcow2_cache_drop(&q->l2c, off);
-        return err_set(r, "%s: cannot write L2 table: %s", bd->path, strerror(-r));
-    }
+    qcow2_l2_dirty(bd, *l2, 0, q->l2_entries);
     q->l1[i] = off | QCOW2_OFLAG_COPIED;
+    qcow2_l1_dirty(bd, i);
     *l2_off = off;
     return 0;
 }
 
-/* Writes entries [idx, idx+n) of a cached L2 table to the file. */
-static int l2_flush_range(struct block_dev *bd, uint8_t *l2, uint64_t l2_off, uint64_t idx, uint64_t n)
+/* Entries [idx, idx+n) of a cached L2 table changed: qcow2_writeback
+ * writes them once the clusters they point at are counted on disk. */
+static int l2_changed(struct block_dev *bd, uint8_t *l2, uint64_t idx, uint64_t n)
 {
-    int r = file_pwrite_all(bd->fd, l2 + 8 * idx, 8 * n, l2_off + 8 * idx);
-    return r ? err_set(r, "%s: cannot write L2 table: %s", bd->path, strerror(-r)) : 0;
+    qcow2_l2_dirty(bd, l2, idx, n);
+    return 0;
 }
 
 /* Allocating write of [g, g+len) covering nc clusters that are not plainly
@@ -269,10 +267,10 @@ static int write_alloc(struct block_dev *bd, const struct iovec *iov, int iovcnt
     }
     for (uint64_t j = 0; j < nc; j++)
         wr64be(l2 + 8 * (idx + j), (host + j * cs) | QCOW2_OFLAG_COPIED);
-    r = l2_flush_range(bd, l2, l2_off, idx, nc);
+    r = l2_changed(bd, l2, idx, nc);
     for (uint64_t j = 0; j < nc && !r; j++)
         if (qcow2_entry_kind(q, olds[j]) != QK_UNALLOC)
-            r = qcow2_free_entry(bd, olds[j]);
+            r = qcow2_free_entry_later(bd, olds[j]);
 out:
     free(v);
     if (olds != old)
@@ -338,7 +336,7 @@ static int set_entries(struct block_dev *bd, uint64_t off, uint64_t len, bool ze
         if (n > len >> q->cluster_bits)
             n = len >> q->cluster_bits;
         uint8_t *l2;
-        uint64_t l2_off = 0;
+        uint64_t l2_off;
         int r = l2_load(bd, off, &l2);
         if (r)
             return r;
@@ -347,8 +345,6 @@ static int set_entries(struct block_dev *bd, uint64_t off, uint64_t len, bool ze
         } else {
             if (!l2 && (r = l2_get_alloc(bd, off, &l2, &l2_off)))
                 return r;
-            if (!l2_off)
-                l2_off = q->l1[off >> (q->cluster_bits + q->l2_bits)] & QCOW2_OFFSET_MASK;
             uint64_t *olds = malloc(n * 8);
             if (!olds)
                 return err_set(-ENOMEM, "out of memory");
@@ -368,10 +364,10 @@ static int set_entries(struct block_dev *bd, uint64_t off, uint64_t len, bool ze
                     olds[j] = 0;   /* the same cluster is still referenced (or none was) */
                 wr64be(l2 + 8 * (idx + j), ne);
             }
-            r = changed ? l2_flush_range(bd, l2, l2_off, idx, n) : 0;
+            r = changed ? l2_changed(bd, l2, idx, n) : 0;
             for (uint64_t j = 0; j < n && !r; j++)
                 if (olds[j])
-                    r = qcow2_free_entry(bd, olds[j]);
+                    r = qcow2_free_entry_later(bd, olds[j]);
             free(olds);
             if (r)
                 return r;
@@ -493,11 +489,11 @@ int qcow2_preallocate(struct block_dev *bd, const char *mode)
         }
         for (uint64_t j = 0; j < nc; j++)
             wr64be(l2 + 8 * j, (host + j * q->cluster_size) | QCOW2_OFLAG_COPIED);
-        r = l2_flush_range(bd, l2, l2_off, 0, nc);
+        r = l2_changed(bd, l2, 0, nc);
         if (r)
             return r;
     }
-    return fdatasync(bd->fd) < 0 ? -errno : 0;
+    return qcow2_flush_all(bd);
 }
 
 /* Sets one L2 entry (allocating the table if needed). */
@@ -511,5 +507,5 @@ int qcow2_set_l2_entry(struct block_dev *bd, uint64_t g, uint64_t e)
         return r;
     uint64_t idx = (g >> q->cluster_bits) & (q->l2_entries - 1);
     wr64be(l2 + 8 * idx, e);
-    return l2_flush_range(bd, l2, l2_off, idx, 1);
+    return l2_changed(bd, l2, idx, 1);
 }

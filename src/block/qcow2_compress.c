@@ -121,6 +121,6 @@ int qcow2_write_compressed(struct block_dev *bd, const void *buf, uint64_t off)
 
     r = qcow2_set_l2_entry(bd, off, e);
     if (!r && qcow2_entry_kind(q, old) != QK_UNALLOC)
-        r = qcow2_free_entry(bd, old);
+        r = qcow2_free_entry_later(bd, old);
     return r;
 }

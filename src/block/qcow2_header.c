@@ -123,6 +123,16 @@ static void qcow2_close(struct block_dev *bd)
     struct qcow2 *q = QS(bd);
     if (!q)
         return;
+    if (!bd->read_only && q->l2c.slots) {
+        int r = qcow2_writeback(bd);
+        if (!r && q->need_sync)
+            r = qcow2_sync(bd);
+        if (!r && q->freed)
+            r = qcow2_trim_tail(bd);
+        if (r)
+            log_warn("%s: metadata not written at close: %s", bd->path, err_get());
+    }
+    free(q->pending_free);
     qcow2_cache_free(&q->l2c);
     qcow2_cache_free(&q->rbc);
     free(q->l1);
@@ -295,6 +305,7 @@ static int qcow2_open(struct block_dev *bd)
         r = err_set(-ENOMEM, "out of memory");
         goto fail;
     }
+    q->l2c.writeback = qcow2_writeback;
     q->last_comp_entry = 0;
     q->alloc_end = (fsize + q->cluster_size - 1) >> q->cluster_bits;
     if (!bd->read_only) {
@@ -325,7 +336,7 @@ fail:
 
 static int qcow2_flush(struct block_dev *bd)
 {
-    return fdatasync(bd->fd) < 0 ? err_set(-errno, "%s: flush: %s", bd->path, strerror(errno)) : 0;
+    return qcow2_flush_all(bd);
 }
 
 static int qcow2_info(struct block_dev *bd, struct block_info *info)
@@ -364,6 +375,9 @@ static int qcow2_truncate(struct block_dev *bd, uint64_t size)
     uint64_t need = (size + per - 1) / per;
     if (need * 8 > QCOW2_MAX_L1_BYTES)
         return err_set(-EFBIG, "%s: size too large", bd->path);
+    int wr = qcow2_writeback(bd);   /* the new L1 copies only entries whose tables are on disk */
+    if (wr)
+        return wr;
     if (need > q->l1_size) {
         uint64_t bytes = need * 8, nc = (bytes + q->cluster_size - 1) >> q->cluster_bits, off;
         int r = qcow2_alloc_clusters(bd, nc, &off);

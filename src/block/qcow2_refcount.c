@@ -99,6 +99,7 @@ int qcow2_refcount_update(struct block_dev *bd, uint64_t cluster, uint64_t count
         }
         uint64_t lo, hi;
         rb_bytes(q, i, i + n, &lo, &hi);
+        q->need_sync = true;
         r = file_pwrite_all(bd->fd, rb + lo, hi - lo, (q->rt[k] & ~0x1ffull) + lo);
         if (r)
             return err_set(r, "%s: cannot write refcount block: %s", bd->path, strerror(-r));
@@ -230,6 +231,16 @@ out:
     return r;
 }
 
+/* Whether clusters [c, c+n) hold the header, the L1 table or the refcount
+ * table. A refcount of 0 there means broken refcounts (a crafted image):
+ * handing them out would overwrite the metadata. */
+static bool is_metadata(struct qcow2 *q, uint64_t c, uint64_t n)
+{
+    uint64_t cs = q->cluster_size, a = c * cs, b = (c + n) * cs;
+    uint64_t l1e = q->l1_offset + (uint64_t)q->l1_size * 8, rte = q->rt_offset + (uint64_t)q->rt_clusters * cs;
+    return c == 0 || (q->l1_size && a < l1e && q->l1_offset < b) || (a < rte && q->rt_offset < b);
+}
+
 /* Creates refcount block k. It goes in the first free cluster; when that
  * cluster is itself covered by an existing block it is counted there (so
  * data runs can stay contiguous across block ranges), otherwise the new
@@ -247,6 +258,8 @@ static int make_block(struct block_dev *bd, uint64_t k)
         if (!v)
             break;
     }
+    if (is_metadata(q, c, 1))
+        return qcow2_mark_corrupt(bd, "a refcount of 0 for a metadata cluster");
     uint64_t kc = c / q->rb_entries;
     bool self = kc >= q->rt_entries || !q->rt[kc];
     if (self) {
@@ -259,11 +272,17 @@ static int make_block(struct block_dev *bd, uint64_t k)
             return r;
     }
     uint8_t *rb;
-    qcow2_cache_new(&q->rbc, c << q->cluster_bits, &rb);
+    int r = qcow2_cache_new(bd, &q->rbc, c << q->cluster_bits, &rb);
+    if (r)
+        return r;
     memset(rb, 0, q->cluster_size);
     if (self)
         qcow2_rb_set(rb, q->refcount_order, c % q->rb_entries, 1);
-    int r = file_pwrite_all(bd->fd, rb, q->cluster_size, c << q->cluster_bits);
+    r = file_pwrite_all(bd->fd, rb, q->cluster_size, c << q->cluster_bits);
+    /* the block, and the refcount of its own cluster, are on disk before
+     * the table entry that makes them count */
+    if (!r)
+        r = qcow2_sync(bd);
     if (!r) {
         uint8_t e[8];
         wr64be(e, c << q->cluster_bits);
@@ -300,6 +319,8 @@ int qcow2_alloc_clusters(struct block_dev *bd, uint64_t n, uint64_t *host)
             if (c >= (1ull << (56 - q->cluster_bits)))
                 return err_set(-ENOSPC, "%s: image is full", bd->path);
         }
+        if (is_metadata(q, start, n))
+            return qcow2_mark_corrupt(bd, "a refcount of 0 for a metadata cluster");
         /* make sure every refcount block of the run exists */
         bool made = false;
         for (uint64_t k = start / q->rb_entries; k <= (start + n - 1) / q->rb_entries; k++) {
@@ -337,9 +358,37 @@ int qcow2_free_clusters(struct block_dev *bd, uint64_t host, uint64_t n)
         if (qcow2_refcount_get(bd, c, &v) == 0 && v == 0) {
             (void)fallocate(bd->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(c << q->cluster_bits),
                             (off_t)q->cluster_size);
+            q->freed = true;
             if (c < q->free_hint)
                 q->free_hint = c;
+            if (q->comp_next >> q->cluster_bits == c)
+                q->comp_next = 0;   /* the next compressed cluster must not share a freed one */
         }
     }
+    return 0;
+}
+
+int qcow2_trim_tail(struct block_dev *bd)
+{
+    struct qcow2 *q = QS(bd);
+    uint64_t last = 0;   /* one past the last cluster with a nonzero refcount */
+    for (uint64_t k = q->rt_entries; k-- > 0 && !last;) {
+        uint8_t *rb;
+        int r = rb_load(bd, k, &rb);
+        if (r)
+            return r;
+        for (uint64_t i = q->rb_entries; rb && i-- > 0;)
+            if (qcow2_rb_get(rb, q->refcount_order, i)) {
+                last = k * q->rb_entries + i + 1;
+                break;
+            }
+    }
+    struct stat st;
+    if (!last || fstat(bd->fd, &st) < 0 || (uint64_t)st.st_size <= last << q->cluster_bits)
+        return 0;
+    /* nothing points past last: cutting it off is safe at any moment */
+    if (ftruncate(bd->fd, (off_t)(last << q->cluster_bits)) < 0)
+        return err_set(-errno, "%s: cannot truncate: %s", bd->path, strerror(errno));
+    q->alloc_end = last;
     return 0;
 }

@@ -51,19 +51,41 @@ int img_resize_main(int argc, char **argv)
     return 0;
 }
 
+/* Makes every cluster of path unallocated (its backing file shows through
+ * again), as qemu-img commit does after committing. The image is opened
+ * without its backing file so that discard leaves entries unallocated
+ * rather than zero. */
+static int empty_image(const char *path, const char *fmt)
+{
+    struct block_open_opts o = { .format = fmt, .no_backing = true };
+    struct block_dev *bd;
+    int r = block_open(path, &o, &bd);
+    if (r)
+        return r;
+    struct block_info i;
+    block_get_info(bd, &i);
+    r = block_discard(bd, 0, i.virtual_size);
+    if (!r)
+        r = block_flush(bd);
+    block_close(bd);
+    return r;
+}
+
 /* brume img commit [-f fmt] [-p] [-d] file: writes what file holds into its
- * backing file. The top image is left as it is (like qemu-img -d). */
+ * backing file, then empties file (every cluster unallocated, so it reads
+ * through to the backing file again) unless -d is given, as qemu-img does. */
 int img_commit_main(int argc, char **argv)
 {
     const char *fmt = NULL;
-    bool progress = false;
+    bool progress = false, keep = false;
     int c;
     optind = 1;
     while ((c = getopt(argc, argv, "f:pdqt:")) != -1) {
         switch (c) {
         case 'f': fmt = optarg; break;
         case 'p': progress = true; break;
-        case 'd': case 'q': case 't': break;
+        case 'd': keep = true; break;
+        case 'q': case 't': break;
         default: return 1;
         }
     }
@@ -117,6 +139,8 @@ int img_commit_main(int argc, char **argv)
         r = block_flush(base);
     free(buf);
     block_close(top);
+    if (!r && !keep)
+        r = empty_image(path, fmt);   /* the base is flushed: the top's content is safe there */
     if (r) {
         img_error("commit", path, r);
         return 1;

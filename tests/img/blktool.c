@@ -7,18 +7,24 @@
  *                                        forever, logging each operation to LOG
  *                                        before it starts and "F" after flushes
  *   blktool verify IMG LOG              checks IMG against LOG after a kill -9:
- *                                        flushed blocks must hold their last
- *                                        flushed content or a later one; then
- *                                        rewrites LOG as the observed baseline
+ *                                        every 512-byte sector must hold its
+ *                                        last flushed content or a later one;
+ *                                        then rewrites LOG as the observed
+ *                                        baseline
  *   blktool hold IMG SECONDS            opens IMG for writing and sleeps
- *   blktool bench IMG SECONDS           random 4 KiB reads, then writes, over the
- *                                        whole disk; prints operations per second
- *                                        (for bench/img.sh, never asserted) */
+ *   blktool bench IMG OPS               OPS random 4 KiB reads, then OPS writes,
+ *                                        over the whole disk (a fixed count, so
+ *                                        two images end in the same page-cache
+ *                                        state); prints operations per second
+ *                                        and CPU microseconds (user + system) per
+ *                                        operation (for bench/img.sh, never
+ *                                        asserted) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +32,11 @@
 #include "util/log.h"
 
 #define BLK 4096u
+#define SEC 512u            /* the unit a disk writes atomically */
+#define SPB (BLK / SEC)
+
+/* Defined in blktool-journal (journal.c): marks a guest flush that returned. */
+void journal_guest_flush(void) __attribute__((weak));
 
 static uint64_t rng_state;
 static uint64_t rnd(void)
@@ -106,8 +117,14 @@ static int cmd_random(const char *img, const char *ref, uint64_t seed, int count
             fprintf(stderr, "blktool: op %d failed: %s (%s)\n", i, strerror(-r), err_get());
             return 1;
         }
-        if (rnd() % 16 == 0)
-            block_flush(bd);
+        if (rnd() % 16 == 0) {
+            if (block_flush(bd)) {
+                fprintf(stderr, "blktool: flush failed: %s\n", err_get());
+                return 1;
+            }
+            if (journal_guest_flush)
+                journal_guest_flush();
+        }
     }
     block_close(bd);
     close(rf);
@@ -123,20 +140,21 @@ static void stamp(uint64_t *p, uint64_t blk, uint64_t gen)
         p[i] = ((blk << 32) | gen) ^ ((uint64_t)i * 0x9e3779b97f4a7c15ull);
 }
 
-/* Returns the generation stamped in p, 0 for zeroes, -1 if torn/foreign. */
-static int64_t read_stamp(const uint64_t *p, uint64_t blk)
+/* Returns the generation stamped in sector sec of block blk (p points at
+ * that sector), 0 for zeroes, -1 if torn or foreign. */
+static int64_t read_stamp(const uint64_t *p, uint64_t blk, unsigned sec)
 {
     bool zero = true;
-    for (unsigned i = 0; i < BLK / 8 && zero; i++)
+    for (unsigned i = 0; i < SEC / 8 && zero; i++)
         zero = p[i] == 0;
     if (zero)
         return 0;
-    uint64_t w0 = p[0];
+    uint64_t w0 = p[0] ^ ((uint64_t)(sec * SEC / 8) * 0x9e3779b97f4a7c15ull);
     if (w0 >> 32 != blk)
         return -1;
     uint64_t tmp[BLK / 8];
     stamp(tmp, blk, w0 & 0xffffffff);
-    return memcmp(tmp, p, BLK) ? -1 : (int64_t)(w0 & 0xffffffff);
+    return memcmp(tmp + sec * SEC / 8, p, SEC) ? -1 : (int64_t)(w0 & 0xffffffff);
 }
 
 static int cmd_crash(const char *img, const char *log, uint64_t seed)
@@ -180,21 +198,38 @@ static int cmd_crash(const char *img, const char *log, uint64_t seed)
     }
 }
 
-/* Per block: the content at the last flush (val, or zeroes too when a
+/* Per sector: the content at the last flush (val, or zeroes too when a
  * discard may have dropped it) and the values later operations may have
- * left. */
-struct bstate {
+ * left. A write cut by the kill may leave a block torn (some sectors new,
+ * some old), as on a real disk, so the check is per 512-byte sector. */
+struct sstate {
     int64_t val;
     bool or_zero;
     int64_t *pending;
     int npending;
 };
 
+static void apply(struct sstate *s, char op, int64_t g, bool after)
+{
+    if (after) {
+        s->pending = realloc(s->pending, sizeof(int64_t) * (size_t)(s->npending + 1));
+        s->pending[s->npending++] = op == 'W' ? g : 0;
+    } else if (op == 'D') {
+        s->or_zero = true;
+    } else {
+        s->val = op == 'Z' ? 0 : g;
+        s->or_zero = false;
+    }
+}
+
+/* Log lines: W blk n gen, Z blk n, D blk n, F (flush), and the baseline
+ * written by verify: S blk gen (a whole block), s sector gen (one sector of
+ * a torn block). */
 static int cmd_verify(const char *img, const char *log)
 {
     struct block_dev *bd = open_img(img, true);
-    uint64_t nblk = disk_size(bd) / BLK;
-    struct bstate *st = calloc(nblk, sizeof(*st));
+    uint64_t nblk = disk_size(bd) / BLK, nsec = nblk * SPB;
+    struct sstate *st = calloc(nsec, sizeof(*st));
     FILE *lf = fopen(log, "r");
     char line[256];
     long last_f = -1, ln = 0;
@@ -211,26 +246,22 @@ static int cmd_verify(const char *img, const char *log)
         bool after = ln > last_f;
         ln++;
         char op = line[0];
+        uint64_t s0, s1;
         if (op == 'W' && sscanf(line + 2, "%llu %llu %llu", &b, &n, &g) == 3) {
         } else if ((op == 'Z' || op == 'D') && sscanf(line + 2, "%llu %llu", &b, &n) == 2) {
         } else if (op == 'S' && sscanf(line + 2, "%llu %llu", &b, &g) == 2) {
             n = 1;
+        } else if (op == 's' && sscanf(line + 2, "%llu %llu", &b, &g) == 2) {
+            if (b < nsec)
+                apply(&st[b], 'W', (int64_t)g, after);
+            continue;
         } else {
             continue;
         }
-        for (uint64_t j = b; j < b + n && j < nblk; j++) {
-            if (!after) {
-                if (op == 'D')
-                    st[j].or_zero = true;
-                else {
-                    st[j].val = op == 'Z' ? 0 : (int64_t)g;
-                    st[j].or_zero = false;
-                }
-            } else {
-                st[j].pending = realloc(st[j].pending, sizeof(int64_t) * (size_t)(st[j].npending + 1));
-                st[j].pending[st[j].npending++] = op == 'W' ? (int64_t)g : 0;
-            }
-        }
+        s0 = b * SPB;
+        s1 = (b + n) * SPB;
+        for (uint64_t j = s0; j < s1 && j < nsec; j++)
+            apply(&st[j], op == 'S' ? 'W' : op, (int64_t)g, after);
     }
     if (lf)
         fclose(lf);
@@ -243,20 +274,31 @@ static int cmd_verify(const char *img, const char *log)
             fprintf(stderr, "verify: read error: %s\n", err_get());
             return 1;
         }
-        int64_t got = read_stamp(buf, j);
-        bool ok = got >= 0 && (got == st[j].val || (got == 0 && st[j].or_zero));
-        for (int k = 0; got >= 0 && k < st[j].npending; k++)
-            if (st[j].pending[k] == got)
-                ok = true;
-        if (!ok) {
-            if (bad < 10)
-                fprintf(stderr, "verify: block %llu holds %lld, flushed %lld, %d pending\n", (unsigned long long)j,
-                        (long long)got, (long long)st[j].val, st[j].npending);
-            bad++;
+        int64_t got[SPB];
+        bool uniform = true;
+        for (unsigned k = 0; k < SPB; k++) {
+            struct sstate *s = &st[j * SPB + k];
+            got[k] = read_stamp(buf + k * SEC / 8, j, k);
+            uniform = uniform && got[k] == got[0];
+            bool ok = got[k] >= 0 && (got[k] == s->val || (got[k] == 0 && s->or_zero));
+            for (int p = 0; got[k] >= 0 && p < s->npending; p++)
+                if (s->pending[p] == got[k])
+                    ok = true;
+            if (!ok) {
+                if (bad < 10)
+                    fprintf(stderr, "verify: block %llu sector %u holds %lld, flushed %lld, %d pending\n",
+                            (unsigned long long)j, k, (long long)got[k], (long long)s->val, s->npending);
+                bad++;
+            }
+            free(s->pending);
         }
-        if (out && got > 0)
-            fprintf(out, "S %llu %lld\n", (unsigned long long)j, (long long)got);
-        free(st[j].pending);
+        if (!out)
+            continue;
+        if (uniform && got[0] > 0)
+            fprintf(out, "S %llu %lld\n", (unsigned long long)j, (long long)got[0]);
+        for (unsigned k = 0; !uniform && k < SPB; k++)
+            if (got[k] > 0)
+                fprintf(out, "s %llu %lld\n", (unsigned long long)(j * SPB + k), (long long)got[k]);
     }
     if (out) {
         fprintf(out, "F\n");
@@ -266,7 +308,7 @@ static int cmd_verify(const char *img, const char *log)
     free(buf);
     block_close(bd);
     if (bad)
-        fprintf(stderr, "verify: %d blocks lost flushed data or are torn\n", bad);
+        fprintf(stderr, "verify: %d sectors lost flushed data or are torn\n", bad);
     return bad ? 1 : 0;
 }
 
@@ -277,7 +319,15 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int cmd_bench(const char *img, double secs)
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int cmd_bench(const char *img, uint64_t count)
 {
     struct block_dev *bd = open_img(img, false);
     uint64_t nblk = disk_size(bd) / BLK;
@@ -285,22 +335,20 @@ static int cmd_bench(const char *img, double secs)
     memset(buf, 0x5a, sizeof(buf));
     rng_state = 88172645463325252ull;
     for (int w = 0; w < 2; w++) {
-        uint64_t ops = 0;
-        double t0 = now(), t;
-        do {
-            for (int i = 0; i < 256; i++) {
-                struct iovec v = { buf, BLK };
-                uint64_t off = (rnd() % nblk) * BLK;
-                int r = w ? block_pwritev(bd, &v, 1, off) : block_preadv(bd, &v, 1, off);
-                if (r) {
-                    fprintf(stderr, "bench: %s\n", err_get());
-                    return 1;
-                }
+        uint64_t ops = count;
+        double t0 = now(), c0 = cpu_now();
+        for (uint64_t i = 0; i < ops; i++) {
+            struct iovec v = { buf, BLK };
+            uint64_t off = (rnd() % nblk) * BLK;
+            int r = w ? block_pwritev(bd, &v, 1, off) : block_preadv(bd, &v, 1, off);
+            if (r) {
+                fprintf(stderr, "bench: %s\n", err_get());
+                return 1;
             }
-            ops += 256;
-            t = now() - t0;
-        } while (t < secs);
+        }
+        double t = now() - t0;
         printf("%s %.0f\n", w ? "write_iops" : "read_iops", (double)ops / t);
+        printf("%s %.2f\n", w ? "write_cpu_us" : "read_cpu_us", (cpu_now() - c0) * 1e6 / (double)ops);
     }
     block_close(bd);
     return 0;
@@ -309,7 +357,7 @@ static int cmd_bench(const char *img, double secs)
 int main(int argc, char **argv)
 {
     if (argc >= 4 && !strcmp(argv[1], "bench"))
-        return cmd_bench(argv[2], atof(argv[3]));
+        return cmd_bench(argv[2], strtoull(argv[3], NULL, 0));
     if (argc >= 6 && !strcmp(argv[1], "random"))
         return cmd_random(argv[2], argv[3], strtoull(argv[4], NULL, 0), atoi(argv[5]));
     if (argc >= 5 && !strcmp(argv[1], "crash"))

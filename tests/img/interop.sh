@@ -164,8 +164,47 @@ expect 0 "check after L1 growth" qemu-img check -q rsb.qcow2
 pattern_raw cb.raw 8M; cp cb.raw cref.raw
 "$brume" img create -q -f qcow2 -b cb.raw -F raw ct.qcow2
 "$blktool" random ct.qcow2 cref.raw 5 60 >/dev/null
+ct_before=$(stat -c %s ct.qcow2)
 expect 0 "commit" "$brume" img commit ct.qcow2
+[ "$(stat -c %s ct.qcow2)" -lt "$ct_before" ] && ok || bad "commit leaves a smaller top file ($ct_before bytes before)"
 expect 0 "base holds committed data" cmp cb.raw cref.raw
+# after commit the top is empty, as qemu-img leaves it: nothing allocated
+# at depth 0 (qemu-img map), clean, same content as the base
+[ "$(qemu-img map --output=json ct.qcow2 | grep -c '"depth": 0')" = 0 ] && ok || bad "commit empties the top image"
+expect 0 "qemu-img check after commit" qemu-img check -q ct.qcow2
+expect 0 "top reads as the base after commit" qemu-img compare -q cref.raw ct.qcow2
+# commit -d keeps the top image as it is, like qemu-img commit -d
+pattern_raw cd.raw 8M; cp cd.raw cdref.raw
+"$brume" img create -q -f qcow2 -b cd.raw -F raw cdt.qcow2
+"$blktool" random cdt.qcow2 cdref.raw 15 40 >/dev/null
+qemu-img map --output=json cdt.qcow2 > cd-before.json
+expect 0 "commit -d" "$brume" img commit -d cdt.qcow2
+expect 0 "base holds data committed with -d" cmp cd.raw cdref.raw
+qemu-img map --output=json cdt.qcow2 | cmp -s - cd-before.json && ok || bad "commit -d leaves the top allocated"
+# convert -B: the output has a backing file and holds only what differs
+pattern_raw cvb.raw 16M; cp cvb.raw cvfull.raw
+dd if=/dev/urandom of=cvfull.raw bs=64k seek=37 count=3 conv=notrunc status=none
+dd if=/dev/zero of=cvfull.raw bs=64k seek=90 count=2 conv=notrunc status=none
+expect 0 "convert -B" "$brume" img convert -f raw -B cvb.raw -F raw -O qcow2 cvfull.raw cvd.qcow2
+expect 0 "qemu-img check convert -B" qemu-img check -q cvd.qcow2
+expect 0 "convert -B reads as its source" qemu-img compare -q cvfull.raw cvd.qcow2
+qemu-img info cvd.qcow2 | grep -q "backing file: cvb.raw" && ok || bad "convert -B records the backing file"
+n=$(qemu-img map --output=json cvd.qcow2 | python3 -c 'import json,sys; print(sum(e["length"] for e in json.load(sys.stdin) if e["depth"] == 0))')
+[ "$n" -le $((5 * 65536)) ] && [ "$n" -ge $((3 * 65536)) ] && ok || bad "convert -B writes only what differs ($n bytes)"
+# convert -n: into an existing, larger image full of other data
+qemu-img create -q -f qcow2 cvn.qcow2 20M
+qemu-io -c "write -P 0x33 0 20M" cvn.qcow2 >/dev/null
+expect 0 "convert -n" "$brume" img convert -n -f raw -O qcow2 cvfull.raw cvn.qcow2
+expect 0 "qemu-img check convert -n" qemu-img check -q cvn.qcow2
+qemu-img convert -O raw cvn.qcow2 cvn.raw
+expect 0 "convert -n wrote the source, zeroes included" cmp -n $((16 << 20)) cvfull.raw cvn.raw
+qemu-io -c "read -P 0x33 16M 4M" cvn.qcow2 >/dev/null 2>&1 && ok || bad "convert -n leaves the rest of the target"
+qemu-img create -q -f qcow2 cvs.qcow2 1M
+expect 1 "convert -n into a smaller image" "$brume" img convert -n -f raw -O qcow2 cvfull.raw cvs.qcow2
+grep -q "smaller than input" out.txt && ok || bad "convert -n names the size problem"
+expect 1 "convert -B with a missing backing file" "$brume" img convert -f raw -B nope.raw -F raw -O qcow2 cvfull.raw cvx.qcow2
+[ ! -e cvx.qcow2 ] && ok || bad "a failed convert -B leaves no output behind"
+expect 1 "convert -B into raw" "$brume" img convert -f raw -B cvb.raw -O raw cvfull.raw cvx.raw
 pattern_raw ra.raw 8M
 "$brume" img create -q -f qcow2 -b ra.raw -F raw rb.qcow2
 cp ra.raw rref.raw; "$blktool" random rb.qcow2 rref.raw 6 40 >/dev/null

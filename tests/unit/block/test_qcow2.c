@@ -1,6 +1,6 @@
 /* qcow2 through the block layer: round trips over cluster sizes, refcount
  * table growth, zero clusters, discard, compressed clusters, backing
- * files, the consistency check, and malformed images crafted here (each
+ * files, write-back of L2/L1 tables, the consistency check, and malformed images crafted here (each
  * must fail with a clear error, never crash). */
 #include <errno.h>
 #include <fcntl.h>
@@ -127,6 +127,67 @@ static void test_refcount_growth(void)
     block_close(bd);
     free(a);
     free(b);
+}
+
+static uint64_t disk64(struct block_dev *bd, uint64_t off)
+{
+    uint8_t b[8] = { 0 };
+    CHECK_EQ(pread(bd->fd, b, 8, (off_t)off), 8);
+    return rd64be(b);
+}
+
+/* L2/L1 tables are written back at a flush, not at each write; frees wait
+ * until the cleared entries are on disk; a cache full of dirty tables
+ * writes them back instead of losing them. */
+static void test_writeback(void)
+{
+    const char *p = tmp("wb.qcow2");
+    struct block_create_opts o = { .format = "qcow2", .size = 16 << 20, .cluster_size = 512 };
+    CHECK_EQ(block_create(p, &o), 0);
+    struct block_dev *bd = open_rw(p);
+    if (!bd)
+        return;
+    struct qcow2 *q = bd->priv;
+    uint8_t buf[512], back[512];
+    fill(buf, sizeof(buf), 9);
+    CHECK_EQ(wr(bd, 0, buf, sizeof(buf)), 0);
+    CHECK_EQ(disk64(bd, q->l1_offset), 0);          /* not yet: the refcount is not flushed */
+    CHECK(q->l1[0] != 0);
+    CHECK_EQ(block_flush(bd), 0);
+    uint64_t l2 = disk64(bd, q->l1_offset) & QCOW2_OFFSET_MASK;
+    CHECK(l2 != 0);
+    uint64_t host = disk64(bd, l2) & QCOW2_OFFSET_MASK;
+    CHECK(host != 0);
+    CHECK_EQ(block_discard(bd, 0, 512), 0);
+    uint64_t rc = 9;
+    CHECK_EQ(qcow2_refcount_get(bd, host >> 9, &rc), 0);
+    CHECK_EQ(rc, 1);                                 /* the entry on disk still points there */
+    CHECK_EQ(block_flush(bd), 0);
+    CHECK_EQ(disk64(bd, l2), 0);
+    CHECK_EQ(qcow2_refcount_get(bd, host >> 9, &rc), 0);
+    CHECK_EQ(rc, 0);
+    /* one cluster in each of 300 L2 tables: more than the 256 the cache holds */
+    for (unsigned i = 0; i < 300; i++) {
+        fill(buf, sizeof(buf), i);
+        CHECK_EQ(wr(bd, (uint64_t)i * 32768 + 512, buf, sizeof(buf)), 0);
+    }
+    for (unsigned i = 0; i < 300; i++) {
+        fill(buf, sizeof(buf), i);
+        CHECK_EQ(rd(bd, (uint64_t)i * 32768 + 512, back, sizeof(back)), 0);
+        CHECK(memcmp(buf, back, sizeof(buf)) == 0);
+    }
+    block_close(bd);
+    bd = open_rw(p);
+    if (!bd)
+        return;
+    struct block_check c;
+    CHECK_EQ(block_check(bd, &c, 0), 0);
+    CHECK_EQ(c.corruptions, 0);
+    CHECK_EQ(c.leaks, 0);
+    fill(buf, sizeof(buf), 299);
+    CHECK_EQ(rd(bd, 299ull * 32768 + 512, back, sizeof(back)), 0);
+    CHECK(memcmp(buf, back, sizeof(buf)) == 0);
+    block_close(bd);
 }
 
 static void test_backing_and_compressed(void)
@@ -384,6 +445,7 @@ int main(void)
     test_roundtrip(65536, 3, 1);
     test_roundtrip(4096, 3, 8);
     test_refcount_growth();
+    test_writeback();
     test_backing_and_compressed();
     test_malformed();
     test_lock();
