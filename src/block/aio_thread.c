@@ -101,6 +101,7 @@ static void thread_detach(void *state)
     pthread_mutex_unlock(&t->lock);
     pthread_join(t->worker, NULL);
     loop_remove_fd(t->loop, t->efd);
+    loop_sync(t->loop);  /* the loop may be in thread_complete() right now */
     thread_complete(t, 0);
     struct aio_item it;
     while (aio_queue_pop(&t->todo, &it))

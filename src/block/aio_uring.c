@@ -348,6 +348,7 @@ static void uring_detach(void *state)
 {
     struct uring_aio *u = state;
     loop_remove_fd(u->loop, u->efd);
+    loop_sync(u->loop);  /* the loop may be in uring_complete() right now */
     pthread_mutex_lock(&u->lock);
     u->stopping = true;
     if (u->unsubmitted)
