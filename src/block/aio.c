@@ -18,20 +18,26 @@ struct block_async {
     void *state;
 };
 
+int aio_queue_reserve(struct aio_queue *q, size_t cap)
+{
+    if (cap <= q->cap)
+        return 0;
+    struct aio_item *n = malloc(cap * sizeof(*n));
+    if (!n)
+        return -ENOMEM;
+    for (size_t i = 0; i < q->count; i++)
+        n[i] = q->items[(q->head + i) % q->cap];
+    free(q->items);
+    q->items = n;
+    q->cap = cap;
+    q->head = 0;
+    return 0;
+}
+
 int aio_queue_push(struct aio_queue *q, struct block_request *req, int result)
 {
-    if (q->count == q->cap) {
-        size_t ncap = q->cap ? q->cap * 2 : 64;
-        struct aio_item *n = malloc(ncap * sizeof(*n));
-        if (!n)
-            return -ENOMEM;
-        for (size_t i = 0; i < q->count; i++)
-            n[i] = q->items[(q->head + i) % q->cap];
-        free(q->items);
-        q->items = n;
-        q->cap = ncap;
-        q->head = 0;
-    }
+    if (q->count == q->cap && aio_queue_reserve(q, q->cap ? q->cap * 2 : 64) < 0)
+        return -ENOMEM;
     q->items[(q->head + q->count) % q->cap] = (struct aio_item){ req, result };
     q->count++;
     return 0;

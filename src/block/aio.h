@@ -50,6 +50,8 @@ struct aio_queue {
     size_t head, count, cap;
 };
 
+/* Makes room for cap items; push fails only past it, when memory runs out. */
+int aio_queue_reserve(struct aio_queue *q, size_t cap);
 int aio_queue_push(struct aio_queue *q, struct block_request *req, int result);
 bool aio_queue_pop(struct aio_queue *q, struct aio_item *it);
 void aio_queue_free(struct aio_queue *q);

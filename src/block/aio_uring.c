@@ -151,32 +151,26 @@ static void slot_finish(struct uring_aio *u, struct uring_slot *s, int result)
     u->free_slots = s;
 }
 
-/* Starts req. Returns true when an SQE was queued, false when req finished
- * at once or waits for a slot. */
-static bool request_start(struct uring_aio *u, struct block_request *req)
+/* Starts req. Returns 1 when an SQE was queued, 0 when req finished at once
+ * or waits for a slot, -ENOMEM when it could not be queued (done() will
+ * not be called). */
+static int request_start(struct uring_aio *u, struct block_request *req)
 {
     uint64_t len = 0;
     int r = request_check(u->bd, req, &len);
-    if (r != 0) {
-        if (aio_queue_push(&u->finished, req, r < 0 ? r : 0) < 0)
-            log_warn("%s: out of memory: a request is lost", u->bd->path);
-        return false;
-    }
+    if (r != 0)
+        return aio_queue_push(&u->finished, req, r < 0 ? r : 0);
     struct uring_slot *s = u->free_slots;
-    if (!s) {
-        if (aio_queue_push(&u->waiting, req, 0) < 0) {
-            log_warn("%s: out of memory: a request is lost", u->bd->path);
-        }
-        return false;
-    }
+    if (!s)
+        return aio_queue_push(&u->waiting, req, 0);
     u->free_slots = s->next_free;
     *s = (struct uring_slot){ .req = req, .total = len };
     r = slot_issue(u, s);
     if (r < 0) {
         slot_finish(u, s, r);
-        return false;
+        return 0;
     }
-    return true;
+    return 1;
 }
 
 /* Accounts one completion of s. Returns true when the request is finished
@@ -283,8 +277,12 @@ static void ring_reap(struct uring_aio *u)
         slot_finish(u, s, result);
     }
     struct aio_item it;
-    while (!u->stopping && u->free_slots && aio_queue_pop(&u->waiting, &it))
-        queued |= request_start(u, it.req);
+    while (!u->stopping && u->free_slots && aio_queue_pop(&u->waiting, &it)) {
+        int r = request_start(u, it.req);
+        if (r < 0)
+            log_warn("%s: out of memory: a request is lost", u->bd->path);
+        queued |= r > 0;
+    }
     if (queued || u->unsubmitted)
         ring_submit(u);
 }
@@ -323,13 +321,14 @@ static int uring_submit(void *state, struct block_request *req)
     struct uring_aio *u = state;
     pthread_mutex_lock(&u->lock);
     size_t before = u->finished.count;
-    if (request_start(u, req))
+    int r = request_start(u, req);
+    if (r > 0)
         ring_submit(u);
     bool finished_now = u->finished.count != before;
     pthread_mutex_unlock(&u->lock);
     if (finished_now)
         aio_eventfd_kick(u->efd);  /* done() must run on the loop thread */
-    return 0;
+    return r < 0 ? err_set(r, "out of memory") : 0;
 }
 
 static void uring_free(struct uring_aio *u)
@@ -402,6 +401,11 @@ static int uring_attach(struct block_dev *bd, struct io_loop *loop, void **state
     if (!ops_supported(&u->ring)) {
         uring_free(u);
         return err_set(-ENOTSUP, "the kernel's io_uring lacks readv, writev, fsync or fallocate");
+    }
+    /* room for every slot's result: finishing a request never allocates */
+    if (aio_queue_reserve(&u->finished, 2 * AIO_QUEUE_DEPTH) < 0) {
+        uring_free(u);
+        return err_set(-ENOMEM, "out of memory");
     }
     u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (u->efd < 0) {

@@ -12,9 +12,11 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <pthread.h>
+#include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -521,6 +523,50 @@ static bool uring_available(void)
     return ok;
 }
 
+/* In a child whose io_uring_setup fails with err (seccomp, as a container
+ * profile does): a raw disk falls back to the worker thread and works. */
+static void test_fallback(int err)
+{
+    char p[512];
+    snprintf(p, sizeof(p), "%s", path_in("fallback.raw"));
+    struct block_create_opts co = { .format = "raw", .size = MIB };
+    CHECK_EQ(block_create(p, &co), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), SCMP_SYS(io_uring_setup), 0) < 0 ||
+            seccomp_load(ctx) < 0)
+            _exit(3);
+        seccomp_release(ctx);
+        unsetenv("BRUME_NO_IO_URING");
+        struct io_loop *l;
+        if (loop_create(&l) < 0 || loop_start(l) < 0)
+            _exit(4);
+        struct block_dev *bd = open_attached(p, "raw", false, l);
+        if (!bd)
+            _exit(5);
+        if (strcmp(block_async_backend(bd), "thread") != 0)
+            _exit(6);
+        static uint8_t w[4096], r[4096];
+        memset(w, 'F', sizeof(w));
+        if (rw(bd, BLOCK_OP_WRITE, 8192, w, sizeof(w)) != 0 || rw(bd, BLOCK_OP_READ, 8192, r, sizeof(r)) != 0 ||
+            memcmp(w, r, sizeof(w)) != 0)
+            _exit(7);
+        block_close(bd);
+        loop_destroy(l);
+        _exit(test_failures ? 8 : 0);
+    }
+    int st = 0;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fprintf(stderr, "fallback with io_uring_setup -> %s: child status %d\n", strerror(err), st);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    static uint8_t back[4096];
+    file_read(p, 8192, back, sizeof(back));
+    CHECK(all_bytes(back, sizeof(back), 'F'));
+    unlink(p);
+}
+
 static void run_in(const char *parent)
 {
     snprintf(dir, sizeof(dir), "%s/brume-test-aio-XXXXXX", parent);
@@ -534,6 +580,8 @@ static void run_in(const char *parent)
         fprintf(stderr, "io_uring is unavailable here: both passes use the worker thread\n");
     run_backend("io_uring", uring);
     run_backend("thread", uring);
+    test_fallback(ENOSYS);
+    test_fallback(EPERM);
     rmdir(dir);
 }
 
