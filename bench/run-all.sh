@@ -10,3 +10,5 @@ echo "== guest instructions per second: brume emu vs QEMU TCG (cpuloop guest)"
 bench/insn-rate.sh
 echo "== disk images: brume img vs qemu-img, qcow2 vs raw"
 bench/img.sh
+echo "== virtio-blk disk: brume emu (io_uring, thread) vs QEMU TCG"
+bench/disk.sh

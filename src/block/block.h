@@ -121,9 +121,19 @@ struct block_request {
 };
 
 /* Routes completions of bd's requests to loop. Must be called before the
- * first block_submit(). Uses io_uring where the kernel allows it, and a
- * thread pool otherwise (or for drivers without native async I/O). */
+ * first block_submit(). Raw images use io_uring where the kernel allows it
+ * (and BRUME_NO_IO_URING is unset); other formats, and raw images where it
+ * is not, use a worker thread per disk. */
 int block_attach_loop(struct block_dev *bd, struct io_loop *loop);
+
+/* Undoes block_attach_loop(): waits for the requests the kernel or the
+ * worker is running and delivers them, completes the queued ones with
+ * -ECANCELED (done() runs on the calling thread). block_close() calls it;
+ * a device calls it first when its completions need the device alive. */
+void block_detach_loop(struct block_dev *bd);
+
+/* "io_uring" or "thread" once attached, NULL before (logs and tests). */
+const char *block_async_backend(struct block_dev *bd);
 
 /* Queues req. Returns 0 (done() will be called) or a negative errno
  * (done() will not be called). */

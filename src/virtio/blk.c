@@ -359,6 +359,10 @@ void virtio_blk_fini(struct virtio_dev *dev)
         return;
     if (b->timer >= 0 && dev->loop)
         loop_set_timer(dev->loop, b->timer, 0);
+    /* Requests still in flight complete here, while b exists; the new
+     * generation keeps them out of the rings. */
+    b->generation++;
+    block_detach_loop(b->bd);
     free(b->throttled);
     virtio_dev_destroy(dev);
     free(b);

@@ -28,13 +28,20 @@ struct watch {
 struct io_loop {
     int epfd;
     int stop_fd;          /* eventfd that wakes the loop to stop */
+    int wake_fd;          /* eventfd that wakes the loop for loop_sync() */
     pthread_t thread;
     bool running;
-    pthread_mutex_t lock; /* protects the watch list and timer table */
+    pthread_mutex_t lock; /* protects the watch list and timer table, batches, exited */
+    pthread_cond_t batch_done;
+    uint64_t batches;     /* epoll_wait rounds fully handled */
+    bool exited;          /* the loop thread returned */
     struct watch *watches;
     struct watch **timers;
     int ntimers, timer_cap;
 };
+
+/* The wake_fd's epoll tag: not a watch, not NULL (NULL means stop). */
+static struct watch wake_tag;
 
 int loop_create(struct io_loop **out)
 {
@@ -43,18 +50,24 @@ int loop_create(struct io_loop **out)
         return err_set(-ENOMEM, "I/O loop: out of memory");
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
     loop->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (loop->epfd < 0 || loop->stop_fd < 0) {
+    loop->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (loop->epfd < 0 || loop->stop_fd < 0 || loop->wake_fd < 0) {
         int e = errno;
         if (loop->epfd >= 0)
             close(loop->epfd);
         if (loop->stop_fd >= 0)
             close(loop->stop_fd);
+        if (loop->wake_fd >= 0)
+            close(loop->wake_fd);
         free(loop);
         return err_set(-e, "I/O loop: %s", strerror(e));
     }
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
     epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->stop_fd, &ev);
+    ev.data.ptr = &wake_tag;
+    epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wake_fd, &ev);
     pthread_mutex_init(&loop->lock, NULL);
+    pthread_cond_init(&loop->batch_done, NULL);
     *out = loop;
     return 0;
 }
@@ -174,6 +187,14 @@ int loop_set_timer(struct io_loop *loop, int timer_id, uint64_t delay_ns)
     return timer_arm(w->fd, delay_ns);
 }
 
+static void loop_exited(struct io_loop *loop)
+{
+    pthread_mutex_lock(&loop->lock);
+    loop->exited = true;
+    pthread_cond_broadcast(&loop->batch_done);
+    pthread_mutex_unlock(&loop->lock);
+}
+
 static void *loop_thread(void *arg)
 {
     struct io_loop *loop = arg;
@@ -184,12 +205,21 @@ static void *loop_thread(void *arg)
             if (errno == EINTR)
                 continue;
             log_warn("I/O loop: epoll_wait: %s", strerror(errno));
+            loop_exited(loop);
             return NULL;
         }
         for (int i = 0; i < n; i++) {
             struct watch *w = events[i].data.ptr;
-            if (!w)
+            if (!w) {
+                loop_exited(loop);
                 return NULL; /* the stop eventfd */
+            }
+            if (w == &wake_tag) {
+                uint64_t v;
+                ssize_t r = read(loop->wake_fd, &v, sizeof(v));
+                (void)r;
+                continue;
+            }
             if (w->removed)
                 continue;
             if (w->is_timer) {
@@ -203,11 +233,32 @@ static void *loop_thread(void *arg)
                 w->fd_fn(w->opaque, events[i].events);
             }
         }
+        pthread_mutex_lock(&loop->lock);
+        loop->batches++;
+        pthread_cond_broadcast(&loop->batch_done);
+        pthread_mutex_unlock(&loop->lock);
     }
+}
+
+/* The round of handlers in progress (if any) ends; the next one sees every
+ * removal made before this call. The wake-up makes an idle loop go round. */
+void loop_sync(struct io_loop *loop)
+{
+    if (!loop->running || pthread_equal(pthread_self(), loop->thread))
+        return;
+    pthread_mutex_lock(&loop->lock);
+    uint64_t target = loop->batches + 1;
+    uint64_t one = 1;
+    if (write(loop->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        log_warn("I/O loop: cannot wake: %s", strerror(errno));
+    while (loop->batches < target && !loop->exited)
+        pthread_cond_wait(&loop->batch_done, &loop->lock);
+    pthread_mutex_unlock(&loop->lock);
 }
 
 int loop_start(struct io_loop *loop)
 {
+    loop->exited = false;
     int rc = pthread_create(&loop->thread, NULL, loop_thread, loop);
     if (rc)
         return err_set(-rc, "I/O loop: cannot start thread: %s", strerror(rc));
@@ -242,6 +293,8 @@ void loop_destroy(struct io_loop *loop)
     free(loop->timers);
     close(loop->epfd);
     close(loop->stop_fd);
+    close(loop->wake_fd);
     pthread_mutex_destroy(&loop->lock);
+    pthread_cond_destroy(&loop->batch_done);
     free(loop);
 }

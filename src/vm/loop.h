@@ -21,6 +21,11 @@ void loop_destroy(struct io_loop *loop);
 int loop_add_fd(struct io_loop *loop, int fd, uint32_t events, loop_fd_fn fn, void *opaque);
 int loop_mod_fd(struct io_loop *loop, int fd, uint32_t events);
 int loop_remove_fd(struct io_loop *loop, int fd);
+/* Returns once the loop thread has finished any handler it was running:
+ * after loop_remove_fd() then loop_sync(), the removed handler's opaque may
+ * be freed. Returns at once when the loop is not running, or when called
+ * on the loop thread itself. */
+void loop_sync(struct io_loop *loop);
 
 /* Runs fn after delay_ns, then again after each delay it returns.
  * Returns a timer id >= 0 or -errno. */
