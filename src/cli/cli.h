@@ -5,5 +5,6 @@
 
 int cli_run_main(int argc, char **argv);  /* brume run ... */
 int cli_img_main(int argc, char **argv);  /* brume img ... */
+int cli_accel_main(int argc, char **argv);  /* brume accel */
 
 #endif

@@ -11,6 +11,7 @@ static void usage(FILE *out)
           "commands:\n"
           "  run    boot a virtual machine (brume run --help)\n"
           "  img    create, inspect and convert disk images (brume img --help)\n"
+          "  accel  probe the engines and say which one --accel auto takes\n"
           "\n"
           "  --help     show this help\n"
           "  --version  show the version\n", out);
@@ -27,6 +28,8 @@ int main(int argc, char **argv)
         return cli_run_main(argc - 1, argv + 1);
     if (strcmp(cmd, "img") == 0)
         return cli_img_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "accel") == 0)
+        return cli_accel_main(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;
