@@ -280,7 +280,6 @@ void emu_check_lock(struct emu_cpu *c, const struct insn *i);
 
 /* ---- flags.c ---- */
 #define FLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
-bool emu_cond(const struct emu_cpu *c, unsigned cc);  /* Jcc/SETcc/CMOVcc condition 0..15 */
 /* Sets SF, ZF, PF from res (size bytes); clears nothing else. */
 static inline uint64_t flags_szp(uint64_t res, unsigned size)
 {
@@ -294,9 +293,73 @@ static inline uint64_t flags_szp(uint64_t res, unsigned size)
         f |= RFLAGS_PF;
     return f;
 }
+
+/* Records a flag-setting operation (see struct emu_lazy_flags): a, b and
+ * res already masked to size. */
+static inline void flags_lazy(struct emu_cpu *c, uint32_t kind, unsigned size, uint64_t a, uint64_t b, uint64_t res)
+{
+    c->lf.op = kind | (size << LF_SIZE_SHIFT);
+    c->lf.a = a;
+    c->lf.b = b;
+    c->lf.res = res;
+}
+
+/* SF/ZF/PF from res, CF/AF/OF from the bits of cao (logic ops: 0). */
+static inline void flags_lazy_szp(struct emu_cpu *c, unsigned size, uint64_t res, uint64_t cao)
+{
+    c->lf.op = LF_SZP | (size << LF_SIZE_SHIFT);
+    c->lf.b = cao;
+    c->lf.res = res;
+}
+
+/* Sets the flags in which to values (a partial update: the others keep
+ * their values, so the lazy record is materialized first). */
 static inline void flags_set(struct emu_cpu *c, uint64_t which, uint64_t values)
 {
+    emu_flags_sync(c);
     c->rflags = (c->rflags & ~which) | (values & which);
+}
+
+/* CF alone (ADC/SBB/RCL/RCR/INC/DEC need it, not the rest). */
+uint64_t emu_flags_cf(const struct emu_cpu *c);
+
+bool emu_cond_slow(const struct emu_cpu *c, unsigned cc);
+
+/* Jcc/SETcc/CMOVcc condition 0..15. After CMP/SUB and after logic ops
+ * (the usual producers of a condition) it is computed from the record
+ * directly; otherwise from the materialized flags. */
+static inline bool emu_cond(const struct emu_cpu *c, unsigned cc)
+{
+    uint32_t op = c->lf.op;
+    unsigned size = (op >> LF_SIZE_SHIFT) & 15;
+    bool r;
+    if ((op & (LF_KIND | LF_CIN)) == LF_SUB) {
+        uint64_t a = c->lf.a, b = c->lf.b;
+        switch (cc >> 1) {
+        case 0: r = ((a ^ b) & (a ^ c->lf.res)) & sign_bit(size); break;   /* O */
+        case 1: r = a < b; break;                                         /* B */
+        case 2: r = a == b; break;                                        /* E */
+        case 3: r = a <= b; break;                                        /* BE */
+        case 4: r = c->lf.res & sign_bit(size); break;                    /* S */
+        case 5: r = !__builtin_parity((unsigned)(c->lf.res & 0xff)); break; /* P */
+        case 6: r = sext(a, size) < sext(b, size); break;                 /* L */
+        default: r = sext(a, size) <= sext(b, size); break;               /* LE */
+        }
+        return (cc & 1) ? !r : r;
+    }
+    if (op == (LF_SZP | (size << LF_SIZE_SHIFT)) && c->lf.b == 0) {
+        /* logic ops: CF = OF = 0 */
+        uint64_t res = c->lf.res;
+        switch (cc >> 1) {
+        case 0: case 1: r = false; break;                                 /* O, B */
+        case 2: case 3: r = res == 0; break;                              /* E, BE */
+        case 4: case 6: r = res & sign_bit(size); break;                  /* S, L */
+        case 5: r = !__builtin_parity((unsigned)(res & 0xff)); break;     /* P */
+        default: r = res == 0 || (res & sign_bit(size)); break;           /* LE */
+        }
+        return (cc & 1) ? !r : r;
+    }
+    return emu_cond_slow(c, cc);
 }
 
 /* ---- alu.c (the ALU cores, shared with string.c and friends) ---- */

@@ -11,8 +11,7 @@ void alu_grp3_low(struct emu_cpu *c, const struct insn *i);
 
 static void mul_flags(struct emu_cpu *c, uint64_t lo, bool overflow, unsigned size)
 {
-    c->rflags = (c->rflags & ~FLAGS_ARITH) | flags_szp(lo, size) |
-                (overflow ? (RFLAGS_CF | RFLAGS_OF) : 0);
+    flags_lazy_szp(c, size, lo & mask_of(size), overflow ? (RFLAGS_CF | RFLAGS_OF) : 0);
 }
 
 /* Writes a double-width result to AX / DX:AX / EDX:EAX / RDX:RAX. */

@@ -93,7 +93,7 @@ OP(op_pop_Ev)
 /* The flags PUSHF sees: VM and RF read as zero. */
 static uint64_t flags_image(const struct emu_cpu *c)
 {
-    return (c->rflags & ~(RFLAGS_VM | RFLAGS_RF)) | RFLAGS_FIXED;
+    return (emu_flags(c) & ~(RFLAGS_VM | RFLAGS_RF)) | RFLAGS_FIXED;
 }
 
 /* PUSHF/PUSHFD/PUSHFQ (9C) */
@@ -117,6 +117,7 @@ void emu_write_flags(struct emu_cpu *c, uint64_t v, unsigned size, bool iret)
         mask |= RFLAGS_RF;
     if (size == 2)
         mask &= 0xffff;
+    emu_flags_sync(c);
     c->rflags = ((c->rflags & ~mask) | (v & mask) | RFLAGS_FIXED) & ~(iret ? 0 : RFLAGS_RF);
 }
 
