@@ -221,15 +221,24 @@ static inline void mem_write(struct emu_cpu *c, const struct insn *i, unsigned s
     emu_write_lin(c, insn_lin(c, i, size), size, v);
 }
 
+/* Linear address of seg:off: in 64-bit mode without FS/GS it is off
+ * itself when canonical (inline); the rest is emu_linear's. */
+static inline uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
+{
+    if (c->mode == MODE_LONG64 && seg < SEG_FS && emu_canonical(off))
+        return off;
+    return emu_linear(c, seg, off, size);
+}
+
 /* Segment-relative access (string instructions, stack, moffs) */
 static inline uint64_t seg_read(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
-    return emu_read_lin(c, emu_linear(c, seg, off, size), size);
+    return emu_read_lin(c, seg_lin(c, seg, off, size), size);
 }
 
 static inline void seg_write(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t v)
 {
-    emu_write_lin(c, emu_linear(c, seg, off, size), size, v);
+    emu_write_lin(c, seg_lin(c, seg, off, size), size, v);
 }
 
 /* E operand (ModRM r/m): register or memory */
@@ -373,10 +382,42 @@ uint64_t alu_xor(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size);
 
 /* ---- stack.c ---- */
 unsigned emu_stack_size(const struct emu_cpu *c);  /* 2, 4 or 8: the SS/RSP width */
-void emu_push(struct emu_cpu *c, unsigned size, uint64_t v);
-uint64_t emu_pop(struct emu_cpu *c, unsigned size);
-/* Reads the value POP would return, without changing RSP. */
-uint64_t emu_peek(struct emu_cpu *c, unsigned size, unsigned offset);
+void emu_push_slow(struct emu_cpu *c, unsigned size, uint64_t v);
+uint64_t emu_pop_slow(struct emu_cpu *c, unsigned size);
+uint64_t emu_peek_slow(struct emu_cpu *c, unsigned size, unsigned offset);
+
+/* PUSH: memory first, then RSP (a faulting push changes nothing). 64-bit
+ * mode with a canonical address is inline; the rest is stack.c's. */
+static inline void emu_push(struct emu_cpu *c, unsigned size, uint64_t v)
+{
+    uint64_t sp = c->r[GPR_RSP] - size;
+    if (c->mode == MODE_LONG64 && emu_canonical(sp)) {
+        emu_write_lin(c, sp, size, v);
+        c->r[GPR_RSP] = sp;
+        return;
+    }
+    emu_push_slow(c, size, v);
+}
+
+/* Reads the value POP would return (at RSP + offset), without changing RSP. */
+static inline uint64_t emu_peek(struct emu_cpu *c, unsigned size, unsigned offset)
+{
+    uint64_t sp = c->r[GPR_RSP] + offset;
+    if (c->mode == MODE_LONG64 && emu_canonical(sp))
+        return emu_read_lin(c, sp, size);
+    return emu_peek_slow(c, size, offset);
+}
+
+static inline uint64_t emu_pop(struct emu_cpu *c, unsigned size)
+{
+    uint64_t sp = c->r[GPR_RSP];
+    if (c->mode == MODE_LONG64 && emu_canonical(sp)) {
+        uint64_t v = emu_read_lin(c, sp, size);
+        c->r[GPR_RSP] = sp + size;
+        return v;
+    }
+    return emu_pop_slow(c, size);
+}
 
 /* ---- branch.c ---- */
 /* Sets next_rip, with the operand-size wrap and canonical check. */

@@ -20,22 +20,24 @@ static inline void sp_set(struct emu_cpu *c, uint64_t v)
     reg_set(c, GPR_RSP, emu_stack_size(c), v);
 }
 
-void emu_push(struct emu_cpu *c, unsigned size, uint64_t v)
+/* The general forms of emu_push/emu_peek/emu_pop (insn.h): any stack
+ * width, segment bases and limits, non-canonical addresses (#SS). */
+void emu_push_slow(struct emu_cpu *c, unsigned size, uint64_t v)
 {
     uint64_t sp = (sp_get(c) - size) & mask_of(emu_stack_size(c));
     seg_write(c, SEG_SS, sp, size, v);
     sp_set(c, sp);
 }
 
-uint64_t emu_peek(struct emu_cpu *c, unsigned size, unsigned offset)
+uint64_t emu_peek_slow(struct emu_cpu *c, unsigned size, unsigned offset)
 {
     uint64_t sp = (sp_get(c) + offset) & mask_of(emu_stack_size(c));
     return seg_read(c, SEG_SS, sp, size);
 }
 
-uint64_t emu_pop(struct emu_cpu *c, unsigned size)
+uint64_t emu_pop_slow(struct emu_cpu *c, unsigned size)
 {
-    uint64_t v = emu_peek(c, size, 0);
+    uint64_t v = emu_peek_slow(c, size, 0);
     sp_set(c, sp_get(c) + size);
     return v;
 }
