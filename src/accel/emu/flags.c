@@ -45,18 +45,6 @@ uint64_t emu_flags_arith(const struct emu_cpu *c)
     }
 }
 
-uint64_t emu_flags_cf(const struct emu_cpu *c)
-{
-    const struct emu_lazy_flags *l = &c->lf;
-    bool cin = l->op & LF_CIN;
-    switch (l->op & LF_KIND) {
-    case LF_ADD: return (cin ? l->res <= l->a : l->res < l->a) ? RFLAGS_CF : 0;
-    case LF_SUB: return (cin ? l->a <= l->b : l->a < l->b) ? RFLAGS_CF : 0;
-    case LF_INC: case LF_DEC: case LF_SZP: return l->b & RFLAGS_CF;
-    default: return c->rflags & RFLAGS_CF;
-    }
-}
-
 bool emu_cond_slow(const struct emu_cpu *c, unsigned cc)
 {
     uint64_t f = emu_flags(c);

@@ -329,8 +329,18 @@ static inline void flags_set(struct emu_cpu *c, uint64_t which, uint64_t values)
     c->rflags = (c->rflags & ~which) | (values & which);
 }
 
-/* CF alone (ADC/SBB/RCL/RCR/INC/DEC need it, not the rest). */
-uint64_t emu_flags_cf(const struct emu_cpu *c);
+/* CF alone (ADC/SBB/RCL/RCR/INC/DEC need it, not the rest): RFLAGS_CF or 0. */
+static inline uint64_t emu_flags_cf(const struct emu_cpu *c)
+{
+    const struct emu_lazy_flags *l = &c->lf;
+    bool cin = l->op & LF_CIN;
+    switch (l->op & LF_KIND) {
+    case LF_ADD: return (cin ? l->res <= l->a : l->res < l->a) ? RFLAGS_CF : 0;
+    case LF_SUB: return (cin ? l->a <= l->b : l->a < l->b) ? RFLAGS_CF : 0;
+    case LF_INC: case LF_DEC: case LF_SZP: return l->b & RFLAGS_CF;
+    default: return c->rflags & RFLAGS_CF;
+    }
+}
 
 bool emu_cond_slow(const struct emu_cpu *c, unsigned cc);
 
