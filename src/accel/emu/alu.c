@@ -201,12 +201,6 @@ uint64_t emu_rmw_E(struct emu_cpu *c, const struct insn *i, unsigned size, emu_r
     return emu_rmw_lin(c, lin, size, fn, src, i->lock);
 }
 
-void emu_check_lock(struct emu_cpu *c, const struct insn *i)
-{
-    if (i->lock && i->mod == 3)
-        emu_raise(c, EXC_UD);
-}
-
 /* Raises #UD for LOCK on an instruction that does not allow it. */
 static inline void no_lock(struct emu_cpu *c, const struct insn *i)
 {
@@ -216,7 +210,7 @@ static inline void no_lock(struct emu_cpu *c, const struct insn *i)
 
 /* op n (alu_ops order) on the E operand with src: register, memory
  * (TLB fast path inline, the rest through emu_rmw_lin), CMP only reads. */
-static inline void alu_E(struct emu_cpu *c, const struct insn *i, unsigned n, unsigned size, uint64_t src)
+static inline __attribute__((always_inline)) void alu_E(struct emu_cpu *c, const struct insn *i, unsigned n, unsigned size, uint64_t src)
 {
     if (i->mod == 3) {
         uint64_t r = alu_do(c, n, reg_read(c, i, i->rm, size), src, size);

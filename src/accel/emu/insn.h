@@ -285,7 +285,11 @@ uint64_t emu_rmw_E(struct emu_cpu *c, const struct insn *i, unsigned size, emu_r
 uint64_t emu_rmw_lin(struct emu_cpu *c, uint64_t lin, unsigned size, emu_rmw_fn fn, uint64_t src, bool lock);
 
 /* LOCK is allowed only on these forms with a memory destination. */
-void emu_check_lock(struct emu_cpu *c, const struct insn *i);
+static inline void emu_check_lock(struct emu_cpu *c, const struct insn *i)
+{
+    if (i->lock && i->mod == 3)
+        emu_raise(c, EXC_UD);
+}
 
 /* ---- flags.c ---- */
 #define FLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
@@ -364,6 +368,17 @@ static inline bool emu_cond(const struct emu_cpu *c, unsigned cc)
         case 6: r = sext(a, size) < sext(b, size); break;                 /* L */
         default: r = sext(a, size) <= sext(b, size); break;               /* LE */
         }
+        return (cc & 1) ? !r : r;
+    }
+    if (op != LF_NONE && ((0x34u >> (cc >> 1)) & 1)) {
+        /* E, S, P: from the result, whatever the kind */
+        uint64_t res = c->lf.res;
+        if ((cc >> 1) == 2)
+            r = res == 0;
+        else if ((cc >> 1) == 4)
+            r = res & sign_bit(size);
+        else
+            r = !__builtin_parity((unsigned)(res & 0xff));
         return (cc & 1) ? !r : r;
     }
     if (op == (LF_SZP | (size << LF_SIZE_SHIFT)) && c->lf.b == 0) {
