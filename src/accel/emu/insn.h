@@ -99,6 +99,10 @@ struct emu_icache_entry {
  * entries map to op_unimpl). */
 emu_op_fn emu_dispatch(const struct insn *i);
 
+/* A faster handler for this decoded form when special.c has one, else fn
+ * (the general handler of the opcode tables). */
+emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn);
+
 /* Plug-in tables (see the top of this file) */
 extern const emu_op_fn emu_sse_0f[256][4];
 extern const emu_op_fn emu_sse_0f38[256][4];

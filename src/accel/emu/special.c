@@ -1,0 +1,133 @@
+/* Specialised handlers for the hottest instruction forms, chosen once when
+ * an instruction is decoded (emu_specialize, called by emu_dispatch): MOV
+ * and the ALU ops between two 32- or 64-bit registers, MOV between a
+ * 32/64-bit register and memory in 64-bit mode. They do what the general
+ * handlers (data.c, alu.c) do for that form, without deciding again on
+ * every execution the operand size, register-or-memory, the byte-register
+ * and LOCK rules, and which ALU op it is.
+ *
+ * The rule for adding one: the form's checks (LOCK, ModRM kind, sizes) are
+ * made in emu_specialize, so the handler has none left; anything that
+ * depends on CPU state (the mode, for memory forms) is checked in the
+ * handler, falling back to the general one. The differential tests run
+ * every form through here. */
+#include "accel/emu/insn.h"
+
+/* ---- MOV between registers (89, 8B with mod 3) ---- */
+
+static void mov_rr64(struct emu_cpu *c, const struct insn *i, unsigned dst, unsigned src)
+{
+    (void)i;
+    c->r[dst] = c->r[src];
+}
+
+static void op_mov_Eq_Gq_rr(struct emu_cpu *c, const struct insn *i) { mov_rr64(c, i, i->rm, i->reg); }
+static void op_mov_Gq_Eq_rr(struct emu_cpu *c, const struct insn *i) { mov_rr64(c, i, i->reg, i->rm); }
+static void op_mov_Ed_Gd_rr(struct emu_cpu *c, const struct insn *i) { c->r[i->rm] = (uint32_t)c->r[i->reg]; }
+static void op_mov_Gd_Ed_rr(struct emu_cpu *c, const struct insn *i) { c->r[i->reg] = (uint32_t)c->r[i->rm]; }
+
+/* ---- MOV between a register and memory, 64-bit mode ---- */
+
+/* Linear address of the memory operand with 64-bit addressing and no FS/GS
+ * base (checked by emu_specialize): the offset itself when canonical. */
+static inline uint64_t lin64(struct emu_cpu *c, const struct insn *i, unsigned size)
+{
+    uint64_t ea = insn_ea(c, i);
+    if (c->mode == MODE_LONG64 && emu_canonical(ea))
+        return ea;
+    return insn_lin(c, i, size);
+}
+
+static void op_mov_Gq_M64(struct emu_cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = emu_read_lin(c, lin64(c, i, 8), 8);
+}
+
+static void op_mov_Gd_M64(struct emu_cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = emu_read_lin(c, lin64(c, i, 4), 4);
+}
+
+static void op_mov_M64_Gq(struct emu_cpu *c, const struct insn *i)
+{
+    emu_write_lin(c, lin64(c, i, 8), 8, c->r[i->reg]);
+}
+
+static void op_mov_M64_Gd(struct emu_cpu *c, const struct insn *i)
+{
+    emu_write_lin(c, lin64(c, i, 4), 4, c->r[i->reg]);
+}
+
+/* ---- ALU ops between registers (00..3F Ev,Gv / Gv,Ev with mod 3, 85) ----
+ * One handler per (op, size, direction): ADD, OR, AND, SUB, XOR, CMP and
+ * TEST. ADC/SBB stay general (they read CF). A 32-bit result zero-extends. */
+
+#define ALU_RR(name, size, dst, src, expr, kind, write)                         \
+    static void name(struct emu_cpu *c, const struct insn *i)                    \
+    {                                                                            \
+        uint64_t m = mask_of(size);                                              \
+        uint64_t a = c->r[i->dst] & m, b = c->r[i->src] & m;                     \
+        uint64_t r = (expr) & m;                                                 \
+        if (kind == LF_SZP)                                                      \
+            flags_lazy_szp(c, size, r, 0);                                       \
+        else                                                                     \
+            flags_lazy(c, kind, size, a, b, r);                                  \
+        if (write)                                                               \
+            c->r[i->dst] = r;                                                    \
+    }
+
+#define ALU_RR_ALL(op, expr, kind, write)                                        \
+    ALU_RR(op_##op##_EGq_rr, 8, rm, reg, expr, kind, write)                      \
+    ALU_RR(op_##op##_EGd_rr, 4, rm, reg, expr, kind, write)                      \
+    ALU_RR(op_##op##_GEq_rr, 8, reg, rm, expr, kind, write)                      \
+    ALU_RR(op_##op##_GEd_rr, 4, reg, rm, expr, kind, write)
+
+ALU_RR_ALL(add, a + b, LF_ADD, true)
+ALU_RR_ALL(or, a | b, LF_SZP, true)
+ALU_RR_ALL(and, a & b, LF_SZP, true)
+ALU_RR_ALL(sub, a - b, LF_SUB, true)
+ALU_RR_ALL(xor, a ^ b, LF_SZP, true)
+ALU_RR_ALL(cmp, a - b, LF_SUB, false)
+ALU_RR(op_test_EGq_rr, 8, rm, reg, a & b, LF_SZP, false)
+ALU_RR(op_test_EGd_rr, 4, rm, reg, a & b, LF_SZP, false)
+
+/* Indexed by the opcode's bits 5:3 (NULL: ADC, SBB), then [size 8?][G,E?] */
+static const emu_op_fn alu_rr[8][2][2] = {
+    { { op_add_EGd_rr, op_add_GEd_rr }, { op_add_EGq_rr, op_add_GEq_rr } },
+    { { op_or_EGd_rr, op_or_GEd_rr }, { op_or_EGq_rr, op_or_GEq_rr } },
+    { { NULL, NULL }, { NULL, NULL } },
+    { { NULL, NULL }, { NULL, NULL } },
+    { { op_and_EGd_rr, op_and_GEd_rr }, { op_and_EGq_rr, op_and_GEq_rr } },
+    { { op_sub_EGd_rr, op_sub_GEd_rr }, { op_sub_EGq_rr, op_sub_GEq_rr } },
+    { { op_xor_EGd_rr, op_xor_GEd_rr }, { op_xor_EGq_rr, op_xor_GEq_rr } },
+    { { op_cmp_EGd_rr, op_cmp_GEd_rr }, { op_cmp_EGq_rr, op_cmp_GEq_rr } },
+};
+
+emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn)
+{
+    if (i->map != MAP_1BYTE || i->lock || !i->has_modrm || (i->osz != 4 && i->osz != 8))
+        return fn;
+    bool q = i->osz == 8;
+    if (i->mod == 3) {
+        switch (i->op) {
+        case 0x89: return q ? op_mov_Eq_Gq_rr : op_mov_Ed_Gd_rr;
+        case 0x8b: return q ? op_mov_Gq_Eq_rr : op_mov_Gd_Ed_rr;
+        case 0x85: return q ? op_test_EGq_rr : op_test_EGd_rr;
+        }
+        /* 01, 03, 09, 0B, ... 39, 3B: ALU Ev,Gv and Gv,Ev */
+        if (i->op < 0x40 && (i->op & 7) <= 3 && (i->op & 1)) {
+            emu_op_fn f = alu_rr[(i->op >> 3) & 7][q][(i->op >> 1) & 1];
+            return f ? f : fn;
+        }
+        return fn;
+    }
+    /* Memory forms: 64-bit addressing, no FS/GS (their base is added by
+     * insn_lin's general path) */
+    if (i->asz != 8 || i->ea_seg >= SEG_FS)
+        return fn;
+    switch (i->op) {
+    case 0x89: return q ? op_mov_M64_Gq : op_mov_M64_Gd;
+    case 0x8b: return q ? op_mov_Gq_M64 : op_mov_Gd_M64;
+    }
+    return fn;
+}
