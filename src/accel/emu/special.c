@@ -1,7 +1,8 @@
 /* Specialised handlers for the hottest instruction forms, chosen once when
  * an instruction is decoded (emu_specialize, called by emu_dispatch): MOV
- * and the ALU ops between two 32- or 64-bit registers, MOV between a
- * 32/64-bit register and memory in 64-bit mode. They do what the general
+ * and the ALU ops between two 32- or 64-bit registers or a register and an
+ * immediate (group 1), MOV and the ALU ops with a 32/64-bit register and a
+ * memory source in 64-bit mode. They do what the general
  * handlers (data.c, alu.c) do for that form, without deciding again on
  * every execution the operand size, register-or-memory, the byte-register
  * and LOCK rules, and which ALU op it is.
@@ -103,6 +104,86 @@ static const emu_op_fn alu_rr[8][2][2] = {
     { { op_cmp_EGd_rr, op_cmp_GEd_rr }, { op_cmp_EGq_rr, op_cmp_GEq_rr } },
 };
 
+/* ---- Group 1 with a register (81, 83 with mod 3): op Ev, imm ---- */
+
+#define ALU_RI(name, size, expr, kind, write)                                   \
+    static void name(struct emu_cpu *c, const struct insn *i)                    \
+    {                                                                            \
+        uint64_t m = mask_of(size);                                              \
+        uint64_t a = c->r[i->rm] & m, b = i->imm & m;                            \
+        uint64_t r = (expr) & m;                                                 \
+        if (kind == LF_SZP)                                                      \
+            flags_lazy_szp(c, size, r, 0);                                       \
+        else                                                                     \
+            flags_lazy(c, kind, size, a, b, r);                                  \
+        if (write)                                                               \
+            c->r[i->rm] = r;                                                     \
+    }
+
+#define ALU_RI_BOTH(op, expr, kind, write)                                       \
+    ALU_RI(op_##op##_Eq_I_r, 8, expr, kind, write)                               \
+    ALU_RI(op_##op##_Ed_I_r, 4, expr, kind, write)
+
+ALU_RI_BOTH(add, a + b, LF_ADD, true)
+ALU_RI_BOTH(or, a | b, LF_SZP, true)
+ALU_RI_BOTH(and, a & b, LF_SZP, true)
+ALU_RI_BOTH(sub, a - b, LF_SUB, true)
+ALU_RI_BOTH(xor, a ^ b, LF_SZP, true)
+ALU_RI_BOTH(cmp, a - b, LF_SUB, false)
+
+/* [nnn][size 8?] (NULL: ADC, SBB) */
+static const emu_op_fn alu_ri[8][2] = {
+    { op_add_Ed_I_r, op_add_Eq_I_r }, { op_or_Ed_I_r, op_or_Eq_I_r }, { NULL, NULL }, { NULL, NULL },
+    { op_and_Ed_I_r, op_and_Eq_I_r }, { op_sub_Ed_I_r, op_sub_Eq_I_r }, { op_xor_Ed_I_r, op_xor_Eq_I_r },
+    { op_cmp_Ed_I_r, op_cmp_Eq_I_r },
+};
+
+/* ---- ALU ops with a memory source, 64-bit addressing: op Gv, M (03, 0B,
+ * ... 3B) and CMP M, Gv (39) ---- */
+
+#define ALU_GM(name, size, expr, kind, write)                                   \
+    static void name(struct emu_cpu *c, const struct insn *i)                    \
+    {                                                                            \
+        uint64_t m = mask_of(size);                                              \
+        uint64_t b = emu_read_lin(c, lin64(c, i, size), size);                   \
+        uint64_t a = c->r[i->reg] & m;                                           \
+        uint64_t r = (expr) & m;                                                 \
+        if (kind == LF_SZP)                                                      \
+            flags_lazy_szp(c, size, r, 0);                                       \
+        else                                                                     \
+            flags_lazy(c, kind, size, a, b, r);                                  \
+        if (write)                                                               \
+            c->r[i->reg] = r;                                                    \
+    }
+
+#define ALU_GM_BOTH(op, expr, kind, write)                                       \
+    ALU_GM(op_##op##_Gq_M64, 8, expr, kind, write)                               \
+    ALU_GM(op_##op##_Gd_M64, 4, expr, kind, write)
+
+ALU_GM_BOTH(add, a + b, LF_ADD, true)
+ALU_GM_BOTH(or, a | b, LF_SZP, true)
+ALU_GM_BOTH(and, a & b, LF_SZP, true)
+ALU_GM_BOTH(sub, a - b, LF_SUB, true)
+ALU_GM_BOTH(xor, a ^ b, LF_SZP, true)
+ALU_GM_BOTH(cmp, a - b, LF_SUB, false)
+/* CMP M, Gv: memory minus register */
+static inline void cmp_M_G64(struct emu_cpu *c, const struct insn *i, unsigned size)
+{
+    uint64_t m = mask_of(size);
+    uint64_t a = emu_read_lin(c, lin64(c, i, size), size);
+    uint64_t b = c->r[i->reg] & m;
+    flags_lazy(c, LF_SUB, size, a, b, (a - b) & m);
+}
+
+static void op_cmp_Mq_G64(struct emu_cpu *c, const struct insn *i) { cmp_M_G64(c, i, 8); }
+static void op_cmp_Md_G64(struct emu_cpu *c, const struct insn *i) { cmp_M_G64(c, i, 4); }
+
+static const emu_op_fn alu_gm[8][2] = {
+    { op_add_Gd_M64, op_add_Gq_M64 }, { op_or_Gd_M64, op_or_Gq_M64 }, { NULL, NULL }, { NULL, NULL },
+    { op_and_Gd_M64, op_and_Gq_M64 }, { op_sub_Gd_M64, op_sub_Gq_M64 }, { op_xor_Gd_M64, op_xor_Gq_M64 },
+    { op_cmp_Gd_M64, op_cmp_Gq_M64 },
+};
+
 emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn)
 {
     if (i->map != MAP_1BYTE || i->lock || !i->has_modrm || (i->osz != 4 && i->osz != 8))
@@ -119,6 +200,10 @@ emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn)
             emu_op_fn f = alu_rr[(i->op >> 3) & 7][q][(i->op >> 1) & 1];
             return f ? f : fn;
         }
+        if (i->op == 0x81 || i->op == 0x83) {
+            emu_op_fn f = alu_ri[i->nnn][q];
+            return f ? f : fn;
+        }
         return fn;
     }
     /* Memory forms: 64-bit addressing, no FS/GS (their base is added by
@@ -128,6 +213,11 @@ emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn)
     switch (i->op) {
     case 0x89: return q ? op_mov_M64_Gq : op_mov_M64_Gd;
     case 0x8b: return q ? op_mov_Gq_M64 : op_mov_Gd_M64;
+    case 0x39: return q ? op_cmp_Mq_G64 : op_cmp_Md_G64;
+    }
+    if (i->op < 0x40 && (i->op & 7) == 3) {
+        emu_op_fn f = alu_gm[(i->op >> 3) & 7][q];
+        return f ? f : fn;
     }
     return fn;
 }
