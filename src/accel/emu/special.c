@@ -1,7 +1,8 @@
 /* Specialised handlers for the hottest instruction forms, chosen once when
  * an instruction is decoded (emu_specialize, called by emu_dispatch): MOV
  * and the ALU ops between two 32- or 64-bit registers or a register and an
- * immediate (group 1), MOV and the ALU ops with a 32/64-bit register and a
+ * immediate (group 1), SHL/SHR/SAR of a 32/64-bit register by 1 or an
+ * immediate, MOV, LEA and the ALU ops with a 32/64-bit register and a
  * memory source in 64-bit mode. They do what the general
  * handlers (data.c, alu.c) do for that form, without deciding again on
  * every execution the operand size, register-or-memory, the byte-register
@@ -184,6 +185,56 @@ static const emu_op_fn alu_gm[8][2] = {
     { op_cmp_Gd_M64, op_cmp_Gq_M64 },
 };
 
+/* ---- LEA r64, m with 64-bit addressing (8D) ---- */
+
+static void op_lea_Gq_M64(struct emu_cpu *c, const struct insn *i)
+{
+    c->r[i->reg] = insn_ea(c, i);
+}
+
+/* ---- SHL/SHR/SAR r32/r64 by 1 or imm8 (D1, C1 with mod 3) ----
+ * The same results and flags as shift.c's shift_op: a masked count of 0
+ * changes no flag (a 32-bit register is still zero-extended); CF is the
+ * last bit out, OF the count-1 formula, AF cleared. */
+
+static inline void shift_r(struct emu_cpu *c, const struct insn *i, unsigned size, unsigned count)
+{
+    unsigned bits = size * 8;
+    uint64_t m = mask_of(size), v = c->r[i->rm] & m;
+    count &= size == 8 ? 63 : 31;
+    if (!count) {
+        c->r[i->rm] = v;  /* 64-bit: unchanged; 32-bit: zero-extended */
+        return;
+    }
+    uint64_t res, cf, of;
+    switch (i->nnn) {
+    case 4: case 6: /* SHL/SAL */
+        res = (v << count) & m;
+        cf = (v >> (bits - count)) & 1;
+        of = (res >> (bits - 1)) ^ cf;
+        break;
+    case 5: /* SHR */
+        res = v >> count;
+        cf = (v >> (count - 1)) & 1;
+        of = v >> (bits - 1);
+        break;
+    default: { /* SAR */
+        int64_t sv = sext(v, size);
+        res = (uint64_t)(sv >> count) & m;
+        cf = (uint64_t)(sv >> (count - 1)) & 1;
+        of = 0;
+        break;
+    }
+    }
+    flags_lazy_szp(c, size, res, (cf ? RFLAGS_CF : 0) | (of ? RFLAGS_OF : 0));
+    c->r[i->rm] = res;
+}
+
+static void op_shift_Eq_Ib_r(struct emu_cpu *c, const struct insn *i) { shift_r(c, i, 8, (unsigned)i->imm); }
+static void op_shift_Ed_Ib_r(struct emu_cpu *c, const struct insn *i) { shift_r(c, i, 4, (unsigned)i->imm); }
+static void op_shift_Eq_1_r(struct emu_cpu *c, const struct insn *i) { shift_r(c, i, 8, 1); }
+static void op_shift_Ed_1_r(struct emu_cpu *c, const struct insn *i) { shift_r(c, i, 4, 1); }
+
 emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn)
 {
     if (i->map != MAP_1BYTE || i->lock || !i->has_modrm || (i->osz != 4 && i->osz != 8))
@@ -204,6 +255,11 @@ emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn)
             emu_op_fn f = alu_ri[i->nnn][q];
             return f ? f : fn;
         }
+        if ((i->op == 0xc1 || i->op == 0xd1) && i->nnn >= 4) {
+            if (i->op == 0xc1)
+                return q ? op_shift_Eq_Ib_r : op_shift_Ed_Ib_r;
+            return q ? op_shift_Eq_1_r : op_shift_Ed_1_r;
+        }
         return fn;
     }
     /* Memory forms: 64-bit addressing, no FS/GS (their base is added by
@@ -214,6 +270,7 @@ emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn)
     case 0x89: return q ? op_mov_M64_Gq : op_mov_M64_Gd;
     case 0x8b: return q ? op_mov_Gq_M64 : op_mov_Gd_M64;
     case 0x39: return q ? op_cmp_Mq_G64 : op_cmp_Md_G64;
+    case 0x8d: return q ? op_lea_Gq_M64 : fn;
     }
     if (i->op < 0x40 && (i->op & 7) == 3) {
         emu_op_fn f = alu_gm[(i->op >> 3) & 7][q];
