@@ -1,7 +1,8 @@
 /* Specialised handlers for the hottest instruction forms, chosen once when
  * an instruction is decoded (emu_specialize, called by emu_dispatch): MOV
  * and the ALU ops between two 32- or 64-bit registers or a register and an
- * immediate (group 1), SHL/SHR/SAR of a 32/64-bit register by 1 or an
+ * immediate (group 1), INC/DEC of a register, MUL r/m32 and r/m64 (the
+ * kernel's multiprecision RSA loops: MUL, ADD/ADC, SUB/SBB, INC, JNZ), SHL/SHR/SAR of a 32/64-bit register by 1 or an
  * immediate, MOV, LEA and the ALU ops with a 32/64-bit register and a
  * memory source in 64-bit mode. They do what the general
  * handlers (data.c, alu.c) do for that form, without deciding again on
@@ -61,8 +62,8 @@ static void op_mov_M64_Gd(struct emu_cpu *c, const struct insn *i)
 }
 
 /* ---- ALU ops between registers (00..3F Ev,Gv / Gv,Ev with mod 3, 85) ----
- * One handler per (op, size, direction): ADD, OR, AND, SUB, XOR, CMP and
- * TEST. ADC/SBB stay general (they read CF). A 32-bit result zero-extends. */
+ * One handler per (op, size, direction): ADD, OR, ADC, SBB, AND, SUB, XOR,
+ * CMP and TEST. A 32-bit result zero-extends. */
 
 #define ALU_RR(name, size, dst, src, expr, kind, write)                         \
     static void name(struct emu_cpu *c, const struct insn *i)                    \
@@ -90,15 +91,36 @@ ALU_RR_ALL(and, a & b, LF_SZP, true)
 ALU_RR_ALL(sub, a - b, LF_SUB, true)
 ALU_RR_ALL(xor, a ^ b, LF_SZP, true)
 ALU_RR_ALL(cmp, a - b, LF_SUB, false)
+/* ADC/SBB: the carry in comes from the lazy record */
+#define ADC_RR(name, size, dst, src, sub)                                       \
+    static void name(struct emu_cpu *c, const struct insn *i)                    \
+    {                                                                            \
+        uint64_t m = mask_of(size), cin = emu_flags_cf(c) ? 1 : 0;               \
+        uint64_t a = c->r[i->dst] & m, b = c->r[i->src] & m;                     \
+        uint64_t r = (sub ? a - b - cin : a + b + cin) & m;                      \
+        flags_lazy(c, sub ? LF_SUB : LF_ADD, size, a, b, r);                     \
+        c->lf.op |= cin ? LF_CIN : 0;                                            \
+        c->r[i->dst] = r;                                                        \
+    }
+
+ADC_RR(op_adc_EGq_rr, 8, rm, reg, false)
+ADC_RR(op_adc_EGd_rr, 4, rm, reg, false)
+ADC_RR(op_adc_GEq_rr, 8, reg, rm, false)
+ADC_RR(op_adc_GEd_rr, 4, reg, rm, false)
+ADC_RR(op_sbb_EGq_rr, 8, rm, reg, true)
+ADC_RR(op_sbb_EGd_rr, 4, rm, reg, true)
+ADC_RR(op_sbb_GEq_rr, 8, reg, rm, true)
+ADC_RR(op_sbb_GEd_rr, 4, reg, rm, true)
+
 ALU_RR(op_test_EGq_rr, 8, rm, reg, a & b, LF_SZP, false)
 ALU_RR(op_test_EGd_rr, 4, rm, reg, a & b, LF_SZP, false)
 
-/* Indexed by the opcode's bits 5:3 (NULL: ADC, SBB), then [size 8?][G,E?] */
+/* Indexed by the opcode's bits 5:3, then [size 8?][G,E?] */
 static const emu_op_fn alu_rr[8][2][2] = {
     { { op_add_EGd_rr, op_add_GEd_rr }, { op_add_EGq_rr, op_add_GEq_rr } },
     { { op_or_EGd_rr, op_or_GEd_rr }, { op_or_EGq_rr, op_or_GEq_rr } },
-    { { NULL, NULL }, { NULL, NULL } },
-    { { NULL, NULL }, { NULL, NULL } },
+    { { op_adc_EGd_rr, op_adc_GEd_rr }, { op_adc_EGq_rr, op_adc_GEq_rr } },
+    { { op_sbb_EGd_rr, op_sbb_GEd_rr }, { op_sbb_EGq_rr, op_sbb_GEq_rr } },
     { { op_and_EGd_rr, op_and_GEd_rr }, { op_and_EGq_rr, op_and_GEq_rr } },
     { { op_sub_EGd_rr, op_sub_GEd_rr }, { op_sub_EGq_rr, op_sub_GEq_rr } },
     { { op_xor_EGd_rr, op_xor_GEd_rr }, { op_xor_EGq_rr, op_xor_GEq_rr } },
@@ -125,6 +147,22 @@ static const emu_op_fn alu_rr[8][2][2] = {
     ALU_RI(op_##op##_Eq_I_r, 8, expr, kind, write)                               \
     ALU_RI(op_##op##_Ed_I_r, 4, expr, kind, write)
 
+#define ADC_RI(name, size, sub)                                                 \
+    static void name(struct emu_cpu *c, const struct insn *i)                    \
+    {                                                                            \
+        uint64_t m = mask_of(size), cin = emu_flags_cf(c) ? 1 : 0;               \
+        uint64_t a = c->r[i->rm] & m, b = i->imm & m;                            \
+        uint64_t r = (sub ? a - b - cin : a + b + cin) & m;                      \
+        flags_lazy(c, sub ? LF_SUB : LF_ADD, size, a, b, r);                     \
+        c->lf.op |= cin ? LF_CIN : 0;                                            \
+        c->r[i->rm] = r;                                                         \
+    }
+
+ADC_RI(op_adc_Eq_I_r, 8, false)
+ADC_RI(op_adc_Ed_I_r, 4, false)
+ADC_RI(op_sbb_Eq_I_r, 8, true)
+ADC_RI(op_sbb_Ed_I_r, 4, true)
+
 ALU_RI_BOTH(add, a + b, LF_ADD, true)
 ALU_RI_BOTH(or, a | b, LF_SZP, true)
 ALU_RI_BOTH(and, a & b, LF_SZP, true)
@@ -132,9 +170,10 @@ ALU_RI_BOTH(sub, a - b, LF_SUB, true)
 ALU_RI_BOTH(xor, a ^ b, LF_SZP, true)
 ALU_RI_BOTH(cmp, a - b, LF_SUB, false)
 
-/* [nnn][size 8?] (NULL: ADC, SBB) */
+/* [nnn][size 8?] */
 static const emu_op_fn alu_ri[8][2] = {
-    { op_add_Ed_I_r, op_add_Eq_I_r }, { op_or_Ed_I_r, op_or_Eq_I_r }, { NULL, NULL }, { NULL, NULL },
+    { op_add_Ed_I_r, op_add_Eq_I_r }, { op_or_Ed_I_r, op_or_Eq_I_r },
+    { op_adc_Ed_I_r, op_adc_Eq_I_r }, { op_sbb_Ed_I_r, op_sbb_Eq_I_r },
     { op_and_Ed_I_r, op_and_Eq_I_r }, { op_sub_Ed_I_r, op_sub_Eq_I_r }, { op_xor_Ed_I_r, op_xor_Eq_I_r },
     { op_cmp_Ed_I_r, op_cmp_Eq_I_r },
 };
@@ -235,6 +274,46 @@ static void op_shift_Ed_Ib_r(struct emu_cpu *c, const struct insn *i) { shift_r(
 static void op_shift_Eq_1_r(struct emu_cpu *c, const struct insn *i) { shift_r(c, i, 8, 1); }
 static void op_shift_Ed_1_r(struct emu_cpu *c, const struct insn *i) { shift_r(c, i, 4, 1); }
 
+/* ---- INC/DEC r32/r64 (FF /0, /1 with mod 3): CF kept in the record ---- */
+
+static inline void incdec_r(struct emu_cpu *c, const struct insn *i, unsigned size, bool dec)
+{
+    uint64_t m = mask_of(size), a = c->r[i->rm] & m;
+    uint64_t r = (dec ? a - 1 : a + 1) & m;
+    flags_lazy(c, dec ? LF_DEC : LF_INC, size, a, emu_flags_cf(c), r);
+    c->r[i->rm] = r;
+}
+
+static void op_inc_Eq_r(struct emu_cpu *c, const struct insn *i) { incdec_r(c, i, 8, false); }
+static void op_inc_Ed_r(struct emu_cpu *c, const struct insn *i) { incdec_r(c, i, 4, false); }
+static void op_dec_Eq_r(struct emu_cpu *c, const struct insn *i) { incdec_r(c, i, 8, true); }
+static void op_dec_Ed_r(struct emu_cpu *c, const struct insn *i) { incdec_r(c, i, 4, true); }
+
+/* ---- MUL r/m32, r/m64 (F7 /4): rDX:rAX = rAX * src; CF = OF = (high half
+ * != 0); SF/ZF/PF from the low half, AF cleared (as muldiv.c) ---- */
+
+static inline void mul_src(struct emu_cpu *c, unsigned size, uint64_t src)
+{
+    uint64_t lo, hi;
+    if (size == 8) {
+        unsigned __int128 p = (unsigned __int128)c->r[GPR_RAX] * src;
+        lo = (uint64_t)p;
+        hi = (uint64_t)(p >> 64);
+    } else {
+        uint64_t p = (c->r[GPR_RAX] & 0xffffffffull) * (src & 0xffffffffull);
+        lo = p & 0xffffffffull;
+        hi = p >> 32;
+    }
+    c->r[GPR_RAX] = lo;
+    c->r[GPR_RDX] = hi;
+    flags_lazy_szp(c, size, lo, hi ? (RFLAGS_CF | RFLAGS_OF) : 0);
+}
+
+static void op_mul_Eq_r(struct emu_cpu *c, const struct insn *i) { mul_src(c, 8, c->r[i->rm]); }
+static void op_mul_Ed_r(struct emu_cpu *c, const struct insn *i) { mul_src(c, 4, c->r[i->rm]); }
+static void op_mul_Mq64(struct emu_cpu *c, const struct insn *i) { mul_src(c, 8, emu_read_lin(c, lin64(c, i, 8), 8)); }
+static void op_mul_Md64(struct emu_cpu *c, const struct insn *i) { mul_src(c, 4, emu_read_lin(c, lin64(c, i, 4), 4)); }
+
 emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn)
 {
     if (i->map != MAP_1BYTE || i->lock || !i->has_modrm || (i->osz != 4 && i->osz != 8))
@@ -255,6 +334,10 @@ emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn)
             emu_op_fn f = alu_ri[i->nnn][q];
             return f ? f : fn;
         }
+        if (i->op == 0xff && i->nnn <= 1)
+            return i->nnn ? (q ? op_dec_Eq_r : op_dec_Ed_r) : (q ? op_inc_Eq_r : op_inc_Ed_r);
+        if (i->op == 0xf7 && i->nnn == 4)
+            return q ? op_mul_Eq_r : op_mul_Ed_r;
         if ((i->op == 0xc1 || i->op == 0xd1) && i->nnn >= 4) {
             if (i->op == 0xc1)
                 return q ? op_shift_Eq_Ib_r : op_shift_Ed_Ib_r;
@@ -271,6 +354,7 @@ emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn)
     case 0x8b: return q ? op_mov_Gq_M64 : op_mov_Gd_M64;
     case 0x39: return q ? op_cmp_Mq_G64 : op_cmp_Md_G64;
     case 0x8d: return q ? op_lea_Gq_M64 : fn;
+    case 0xf7: return i->nnn == 4 ? (q ? op_mul_Mq64 : op_mul_Md64) : fn;
     }
     if (i->op < 0x40 && (i->op & 7) == 3) {
         emu_op_fn f = alu_gm[(i->op >> 3) & 7][q];
