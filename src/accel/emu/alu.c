@@ -1,35 +1,12 @@
 /* Integer arithmetic and logic: ADD/ADC/SUB/SBB/AND/OR/XOR/CMP/TEST,
  * INC/DEC/NEG/NOT, and the read-modify-write helper with LOCK support.
  *
- * Flags are computed eagerly and exactly (SDM vol. 1, appendix A): the
- * undefined AF of the logic ops is cleared, as Intel CPUs do. */
+ * Flags are lazy (flags.c): each operation records its operands and
+ * result; the undefined AF of the logic ops reads as cleared, as on Intel
+ * CPUs. */
 #include <errno.h>
 
 #include "accel/emu/insn.h"
-
-static uint64_t add_flags(uint64_t a, uint64_t b, uint64_t res, bool cf, unsigned size)
-{
-    uint64_t f = flags_szp(res, size);
-    if (cf)
-        f |= RFLAGS_CF;
-    if ((a ^ b ^ res) & 0x10)
-        f |= RFLAGS_AF;
-    if (((a ^ res) & (b ^ res)) & sign_bit(size))
-        f |= RFLAGS_OF;
-    return f;
-}
-
-static uint64_t sub_flags(uint64_t a, uint64_t b, uint64_t res, bool cf, unsigned size)
-{
-    uint64_t f = flags_szp(res, size);
-    if (cf)
-        f |= RFLAGS_CF;
-    if ((a ^ b ^ res) & 0x10)
-        f |= RFLAGS_AF;
-    if (((a ^ b) & (a ^ res)) & sign_bit(size))
-        f |= RFLAGS_OF;
-    return f;
-}
 
 uint64_t alu_add(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size)
 {
@@ -37,19 +14,20 @@ uint64_t alu_add(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size)
     a &= m;
     b &= m;
     uint64_t res = (a + b) & m;
-    flags_set(c, FLAGS_ARITH, add_flags(a, b, res, res < a, size));
+    flags_lazy(c, LF_ADD, size, a, b, res);
     return res;
 }
 
 uint64_t alu_adc(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size)
 {
     uint64_t m = mask_of(size);
-    uint64_t cin = c->rflags & RFLAGS_CF;
+    uint64_t cin = emu_flags_cf(c) ? 1 : 0;
     a &= m;
     b &= m;
     uint64_t res = (a + b + cin) & m;
-    bool cf = cin ? res <= a : res < a;
-    flags_set(c, FLAGS_ARITH, add_flags(a, b, res, cf, size));
+    flags_lazy(c, LF_ADD, size, a, b, res);
+    if (cin)
+        c->lf.op |= LF_CIN;
     return res;
 }
 
@@ -59,26 +37,28 @@ uint64_t alu_sub(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size)
     a &= m;
     b &= m;
     uint64_t res = (a - b) & m;
-    flags_set(c, FLAGS_ARITH, sub_flags(a, b, res, a < b, size));
+    flags_lazy(c, LF_SUB, size, a, b, res);
     return res;
 }
 
 uint64_t alu_sbb(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size)
 {
     uint64_t m = mask_of(size);
-    uint64_t cin = c->rflags & RFLAGS_CF;
+    uint64_t cin = emu_flags_cf(c) ? 1 : 0;
     a &= m;
     b &= m;
     uint64_t res = (a - b - cin) & m;
-    bool cf = cin ? a <= b : a < b;
-    flags_set(c, FLAGS_ARITH, sub_flags(a, b, res, cf, size));
+    flags_lazy(c, LF_SUB, size, a, b, res);
+    if (cin)
+        c->lf.op |= LF_CIN;
     return res;
 }
 
-static uint64_t logic(struct emu_cpu *c, uint64_t res, unsigned size)
+/* AND/OR/XOR/TEST: CF = OF = 0, AF cleared (undefined) */
+static inline uint64_t logic(struct emu_cpu *c, uint64_t res, unsigned size)
 {
     res &= mask_of(size);
-    flags_set(c, FLAGS_ARITH, flags_szp(res, size));
+    flags_lazy_szp(c, size, res, 0);
     return res;
 }
 
@@ -86,28 +66,31 @@ uint64_t alu_and(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size) { ret
 uint64_t alu_or(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size) { return logic(c, a | b, size); }
 uint64_t alu_xor(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size) { return logic(c, a ^ b, size); }
 
+/* INC/DEC keep CF: the record carries it. */
 static uint64_t alu_inc(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size)
 {
     (void)b;
-    uint64_t cf = c->rflags & RFLAGS_CF;
-    uint64_t r = alu_add(c, a, 1, size);
-    c->rflags = (c->rflags & ~RFLAGS_CF) | cf;
-    return r;
+    uint64_t m = mask_of(size);
+    a &= m;
+    uint64_t res = (a + 1) & m;
+    flags_lazy(c, LF_INC, size, a, emu_flags_cf(c), res);
+    return res;
 }
 
 static uint64_t alu_dec(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size)
 {
     (void)b;
-    uint64_t cf = c->rflags & RFLAGS_CF;
-    uint64_t r = alu_sub(c, a, 1, size);
-    c->rflags = (c->rflags & ~RFLAGS_CF) | cf;
-    return r;
+    uint64_t m = mask_of(size);
+    a &= m;
+    uint64_t res = (a - 1) & m;
+    flags_lazy(c, LF_DEC, size, a, emu_flags_cf(c), res);
+    return res;
 }
 
 static uint64_t alu_neg(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size)
 {
     (void)b;
-    return alu_sub(c, 0, a, size);
+    return alu_sub(c, 0, a, size);  /* CF = (a != 0), as SUB's borrow */
 }
 
 static uint64_t alu_not(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size)
@@ -121,6 +104,21 @@ static uint64_t alu_not(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size
 static const emu_rmw_fn alu_ops[8] = {
     alu_add, alu_or, alu_adc, alu_sbb, alu_and, alu_sub, alu_xor, alu_sub /* CMP */,
 };
+
+/* The same as alu_ops[n](c, a, b, size), as a switch the compiler inlines
+ * into the hot handlers (no indirect call per ALU instruction). */
+static inline uint64_t alu_do(struct emu_cpu *c, unsigned n, uint64_t a, uint64_t b, unsigned size)
+{
+    switch (n) {
+    case 0: return alu_add(c, a, b, size);
+    case 1: return logic(c, a | b, size);
+    case 2: return alu_adc(c, a, b, size);
+    case 3: return alu_sbb(c, a, b, size);
+    case 4: return logic(c, a & b, size);
+    case 6: return logic(c, a ^ b, size);
+    default: return alu_sub(c, a, b, size);  /* SUB, CMP */
+    }
+}
 
 /* ---- read-modify-write with LOCK ---- */
 
@@ -145,15 +143,26 @@ static bool cas(void *p, unsigned size, uint64_t *expected, uint64_t desired)
 
 uint64_t emu_rmw_lin(struct emu_cpu *c, uint64_t lin, unsigned size, emu_rmw_fn fn, uint64_t src, bool lock)
 {
-    uint8_t *p = emu_rmw_ptr(c, lin, size);
+    uint8_t *p;
+    if (!lock && (p = emu_write_ptr(c, lin, size))) {
+        /* TLB hit, unlocked: the common case */
+        uint64_t old = emu_ld(p, size);
+        emu_st(p, size, fn(c, old, src, size));
+        return old;
+    }
+    p = emu_rmw_ptr(c, lin, size);
     if (p && lock && ((uintptr_t)p & (size - 1)) == 0) {
         uint64_t old = emu_ld(p, size);
+        /* fn may read the flags (ADC, INC's CF): each try starts from
+         * the flags of before the first. */
+        uint64_t saved = c->rflags;
+        struct emu_lazy_flags saved_lf = c->lf;
         for (;;) {
-            uint64_t saved = c->rflags;
             uint64_t nv = fn(c, old, src, size);
             if (cas(p, size, &old, nv))
                 return old;
             c->rflags = saved;
+            c->lf = saved_lf;
         }
     }
     if (lock && c->split_lock)
@@ -192,17 +201,34 @@ uint64_t emu_rmw_E(struct emu_cpu *c, const struct insn *i, unsigned size, emu_r
     return emu_rmw_lin(c, lin, size, fn, src, i->lock);
 }
 
-void emu_check_lock(struct emu_cpu *c, const struct insn *i)
-{
-    if (i->lock && i->mod == 3)
-        emu_raise(c, EXC_UD);
-}
-
 /* Raises #UD for LOCK on an instruction that does not allow it. */
 static inline void no_lock(struct emu_cpu *c, const struct insn *i)
 {
     if (i->lock)
         emu_raise(c, EXC_UD);
+}
+
+/* op n (alu_ops order) on the E operand with src: register, memory
+ * (TLB fast path inline, the rest through emu_rmw_lin), CMP only reads. */
+static inline __attribute__((always_inline)) void alu_E(struct emu_cpu *c, const struct insn *i, unsigned n, unsigned size, uint64_t src)
+{
+    if (i->mod == 3) {
+        uint64_t r = alu_do(c, n, reg_read(c, i, i->rm, size), src, size);
+        if (n != 7)
+            reg_write(c, i, i->rm, size, r);
+        return;
+    }
+    uint64_t lin = insn_lin(c, i, size);
+    if (n == 7) {
+        alu_do(c, n, emu_read_lin(c, lin, size), src, size);
+        return;
+    }
+    uint8_t *p;
+    if (!i->lock && (p = emu_write_ptr(c, lin, size))) {
+        emu_st(p, size, alu_do(c, n, emu_ld(p, size), src, size));
+        return;
+    }
+    emu_rmw_lin(c, lin, size, alu_ops[n], src, i->lock);
 }
 
 /* ADD/OR/ADC/SBB/AND/SUB/XOR/CMP Eb,Gb / Ev,Gv (00, 01, 08, 09, ...) */
@@ -212,7 +238,7 @@ OP(op_alu_E_G)
     emu_check_lock(c, i);
     if (n == 7)
         no_lock(c, i);
-    emu_rmw_E(c, i, size, alu_ops[n], rd_G(c, i, size), n != 7);
+    alu_E(c, i, n, size, rd_G(c, i, size));
 }
 
 /* ... Gb,Eb / Gv,Ev (02, 03, 0A, 0B, ...) */
@@ -220,7 +246,7 @@ OP(op_alu_G_E)
 {
     unsigned size = osz_bv(i), n = (i->op >> 3) & 7;
     no_lock(c, i);
-    uint64_t r = alu_ops[n](c, rd_G(c, i, size), rd_E(c, i, size), size);
+    uint64_t r = alu_do(c, n, rd_G(c, i, size), rd_E(c, i, size), size);
     if (n != 7)
         wr_G(c, i, size, r);
 }
@@ -230,7 +256,7 @@ OP(op_alu_A_I)
 {
     unsigned size = osz_bv(i), n = (i->op >> 3) & 7;
     no_lock(c, i);
-    uint64_t r = alu_ops[n](c, reg_read(c, i, GPR_RAX, size), i->imm, size);
+    uint64_t r = alu_do(c, n, reg_read(c, i, GPR_RAX, size), i->imm, size);
     if (n != 7)
         reg_set(c, GPR_RAX, size, r);
 }
@@ -242,7 +268,7 @@ OP(op_grp1_E_I)
     emu_check_lock(c, i);
     if (n == 7)
         no_lock(c, i);
-    emu_rmw_E(c, i, size, alu_ops[n], i->imm, n != 7);
+    alu_E(c, i, n, size, i->imm);
 }
 
 /* TEST Eb,Gb / Ev,Gv (84, 85) */
@@ -302,10 +328,7 @@ void alu_grp3_low(struct emu_cpu *c, const struct insn *i)
         break;
     case 3: /* NEG */
         emu_check_lock(c, i);
-        {
-            uint64_t old = emu_rmw_E(c, i, size, alu_neg, 0, true);
-            flags_set(c, RFLAGS_CF, (old & mask_of(size)) ? RFLAGS_CF : 0);
-        }
+        emu_rmw_E(c, i, size, alu_neg, 0, true);
         break;
     }
 }

@@ -83,10 +83,10 @@ OP(op_bsf_Gv_Ev)
     if (i->lock)
         emu_raise(c, EXC_UD);
     if (!v) {
-        c->rflags |= RFLAGS_ZF;
+        flags_set(c, RFLAGS_ZF, RFLAGS_ZF);
         return;
     }
-    c->rflags &= ~RFLAGS_ZF;
+    flags_set(c, RFLAGS_ZF, 0);
     wr_G(c, i, i->osz, (uint64_t)__builtin_ctzll(v));
 }
 
@@ -97,10 +97,10 @@ OP(op_bsr_Gv_Ev)
     if (i->lock)
         emu_raise(c, EXC_UD);
     if (!v) {
-        c->rflags |= RFLAGS_ZF;
+        flags_set(c, RFLAGS_ZF, RFLAGS_ZF);
         return;
     }
-    c->rflags &= ~RFLAGS_ZF;
+    flags_set(c, RFLAGS_ZF, 0);
     wr_G(c, i, i->osz, (uint64_t)(63 - __builtin_clzll(v)));
 }
 
@@ -111,7 +111,7 @@ OP(op_popcnt_Gv_Ev)
         emu_raise(c, EXC_UD);
     uint64_t v = rd_E(c, i, i->osz) & mask_of(i->osz);
     wr_G(c, i, i->osz, (uint64_t)__builtin_popcountll(v));
-    c->rflags = (c->rflags & ~FLAGS_ARITH) | (v ? 0 : RFLAGS_ZF);
+    flags_set(c, FLAGS_ARITH, v ? 0 : RFLAGS_ZF);
 }
 
 /* BSWAP r32/r64 (0F C8+r); with a 16-bit operand the result is undefined:

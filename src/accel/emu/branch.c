@@ -59,9 +59,9 @@ OP(op_loop_Jb)
         reg_set(c, GPR_RCX, i->asz, cx);
         take = cx != 0;
         if (i->op == 0xe0)
-            take = take && !(c->rflags & RFLAGS_ZF);
+            take = take && !emu_cond(c, 4);  /* NZ */
         else if (i->op == 0xe1)
-            take = take && (c->rflags & RFLAGS_ZF);
+            take = take && emu_cond(c, 4);   /* Z */
     }
     if (take)
         emu_jump(c, c->next_rip + i->imm, i->osz);

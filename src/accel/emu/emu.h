@@ -104,6 +104,28 @@ enum emu_exit {
     EMU_EXIT_KICK,         /* something (STI, MOV CR8, I/O) wants the loop to look at interrupts now */
 };
 
+/* Lazy arithmetic flags (flags.c). A flag-setting instruction records what
+ * it did (kind, operand size, operands, result) instead of computing
+ * CF/PF/AF/ZF/SF/OF; readers compute them when they need them. op packs
+ * the kind (LF_KIND), the size in bytes (bits 4..7) and LF_CIN (the carry
+ * in of ADC/SBB). op == LF_NONE (zero, so a zeroed emu_cpu is valid): the
+ * six bits of emu_cpu.rflags are exact. */
+enum {
+    LF_NONE = 0,
+    LF_ADD,     /* a + b (+ CIN) = res */
+    LF_SUB,     /* a - b (- CIN) = res; CMP, NEG (a = 0), CMPS/SCAS */
+    LF_INC,     /* a + 1 = res; b is the CF kept from before (RFLAGS_CF or 0) */
+    LF_DEC,     /* a - 1 = res; b as for LF_INC */
+    LF_SZP,     /* SF/ZF/PF from res; CF, AF, OF are the bits of b (logic, shifts, MUL) */
+};
+#define LF_KIND       0xfu
+#define LF_SIZE_SHIFT 4
+#define LF_CIN        (1u << 8)
+struct emu_lazy_flags {
+    uint64_t res, a, b;   /* a, b, res are masked to the operand size */
+    uint32_t op;
+};
+
 /* CPU modes, derived from CR0.PE, EFER.LMA, CS.L and CS.D */
 enum emu_mode { MODE_REAL, MODE_PROT16, MODE_PROT32, MODE_COMPAT16, MODE_COMPAT32, MODE_LONG64 };
 
@@ -111,8 +133,16 @@ struct emu_cpu {
     uint64_t r[GPR_COUNT];
     uint64_t rip;         /* the current instruction */
     uint64_t next_rip;    /* the next one (branches change it) */
-    uint64_t rflags;      /* eager flags: always exact */
-    uint64_t rflags_start;/* RFLAGS before the current instruction (restored on faults) */
+    /* RFLAGS. Its six arithmetic bits are exact only when lf.op is
+     * LF_NONE: read RFLAGS with emu_flags(), and call emu_flags_sync()
+     * before touching those bits in rflags directly. Other bits (IF, DF,
+     * TF, ...) are always exact here. */
+    uint64_t rflags;
+    struct emu_lazy_flags lf;
+    /* The flags before the current instruction (restored on faults):
+     * emu_flags_checkpoint() / emu_flags_rollback(). */
+    uint64_t rflags_start;
+    struct emu_lazy_flags lf_start;
 
     struct cpu_segment seg[SEG_COUNT];
     struct cpu_segment tr, ldtr;
@@ -160,6 +190,44 @@ struct emu_cpu {
     uint8_t *flat_mem;
     uint64_t flat_base, flat_size;
 };
+
+/* ---- flags.c: lazy flags ---- */
+#define RFLAGS_ARITH6 (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
+/* The six arithmetic flags computed from c->lf (lf.op != LF_NONE). */
+uint64_t emu_flags_arith(const struct emu_cpu *c);
+
+/* The architectural RFLAGS. */
+static inline uint64_t emu_flags(const struct emu_cpu *c)
+{
+    if (c->lf.op == LF_NONE)
+        return c->rflags;
+    return (c->rflags & ~RFLAGS_ARITH6) | emu_flags_arith(c);
+}
+
+/* Makes c->rflags exact (lf.op = LF_NONE): call it before reading or
+ * writing arithmetic bits of c->rflags directly. */
+static inline void emu_flags_sync(struct emu_cpu *c)
+{
+    if (c->lf.op != LF_NONE) {
+        c->rflags = emu_flags(c);
+        c->lf.op = LF_NONE;
+    }
+}
+
+/* The step loop saves the flags before each instruction and puts them
+ * back when it faults (so a faulting instruction leaves the flags of
+ * before it); a REP CMPS/SCAS saves them after each complete iteration. */
+static inline void emu_flags_checkpoint(struct emu_cpu *c)
+{
+    c->rflags_start = c->rflags;
+    c->lf_start = c->lf;
+}
+
+static inline void emu_flags_rollback(struct emu_cpu *c)
+{
+    c->rflags = c->rflags_start;
+    c->lf = c->lf_start;
+}
 
 /* ---- exec.c ---- */
 /* Allocates / frees the decoded-instruction cache (optional: without it
@@ -215,16 +283,29 @@ void *emu_rmw_ptr(struct emu_cpu *c, uint64_t lin, unsigned size);
 /* Checks that [lin, lin+n) is writable (raises #PF). */
 void emu_probe_write(struct emu_cpu *c, uint64_t lin, unsigned n, bool user);
 
+/* Host loads and stores of 1, 2, 4 or 8 bytes (little-endian host). The
+ * switch gives fixed-size moves: a memcpy of a variable size would be a
+ * library call on every guest access. */
 static inline uint64_t emu_ld(const void *p, unsigned size)
 {
-    uint64_t v = 0;
-    memcpy(&v, p, size); /* little-endian host */
-    return v;
+    switch (size) {
+    case 1: return *(const uint8_t *)p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    case 8: { uint64_t v; memcpy(&v, p, 8); return v; }
+    default: { uint64_t v = 0; memcpy(&v, p, size); return v; }
+    }
 }
 
 static inline void emu_st(void *p, unsigned size, uint64_t v)
 {
-    memcpy(p, &v, size);
+    switch (size) {
+    case 1: *(uint8_t *)p = (uint8_t)v; break;
+    case 2: { uint16_t w = (uint16_t)v; memcpy(p, &w, 2); break; }
+    case 4: { uint32_t w = (uint32_t)v; memcpy(p, &w, 4); break; }
+    case 8: memcpy(p, &v, 8); break;
+    default: memcpy(p, &v, size); break;
+    }
 }
 
 /* True for a canonical 48-bit linear address. */
@@ -248,15 +329,25 @@ static inline uint64_t emu_read_lin(struct emu_cpu *c, uint64_t lin, unsigned si
     return emu_read_slow(c, lin, size, ACC_R, user);
 }
 
+/* Host pointer for writing (or read-modify-writing: a writable page is
+ * readable) size bytes at lin when the TLB has the page writable and the
+ * bytes do not cross it; NULL otherwise (take the slow path). */
+static inline void *emu_write_ptr(struct emu_cpu *c, uint64_t lin, unsigned size)
+{
+    const struct emu_tlb_entry *e = &c->tlb[emu_user(c)][(lin >> 12) & (EMU_TLB_SIZE - 1)];
+    if (e->tag[ACC_W] == (lin & ~0xfffull) && (lin & 0xfff) + size <= 0x1000)
+        return (void *)(uintptr_t)(lin + e->addend);
+    return NULL;
+}
+
 static inline void emu_write_lin(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v)
 {
-    bool user = emu_user(c);
-    const struct emu_tlb_entry *e = &c->tlb[user][(lin >> 12) & (EMU_TLB_SIZE - 1)];
-    if (e->tag[ACC_W] == (lin & ~0xfffull) && (lin & 0xfff) + size <= 0x1000) {
-        emu_st((void *)(uintptr_t)(lin + e->addend), size, v);
+    void *p = emu_write_ptr(c, lin, size);
+    if (p) {
+        emu_st(p, size, v);
         return;
     }
-    emu_write_slow(c, lin, size, v, user);
+    emu_write_slow(c, lin, size, v, emu_user(c));
 }
 
 /* Supervisor-mode ("implicit") accesses: descriptor tables, TSS, IDT. */

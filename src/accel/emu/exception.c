@@ -151,6 +151,7 @@ static bool contributory(int v)
 /* Delivers one event with the #DF / triple-fault rules. */
 static void deliver_event(struct emu_cpu *c, int vec, bool has_err, uint32_t err, bool soft, bool ext)
 {
+    emu_flags_sync(c);  /* the pushed image and the bits cleared below are exact */
     jmp_buf jb, *saved = c->jb;
     volatile int v = vec;
     volatile bool he = has_err, sf = soft, ex = ext;

@@ -13,6 +13,7 @@ void emu_cpu_reset(struct emu_cpu *c)
     c->r[GPR_RDX] = 0x600;  /* family 6 */
     c->rip = 0xfff0;
     c->rflags = RFLAGS_FIXED;
+    c->lf.op = LF_NONE;
     for (int s = 0; s < SEG_COUNT; s++) {
         memset(&c->seg[s], 0, sizeof(c->seg[s]));
         c->seg[s].limit = 0xffff;
@@ -220,7 +221,7 @@ __attribute__((noinline)) static void run_loop(struct emu_cpu *c, uint64_t end)
     while (c->insns < end) {
         bool shadow = c->intr_shadow;
         bool single_step = c->rflags & RFLAGS_TF;
-        c->rflags_start = c->rflags;
+        emu_flags_checkpoint(c);
         const struct insn *i;
         emu_op_fn fn = fetch_decode(c, &tmp, &i);
         fn(c, i);
@@ -231,7 +232,7 @@ __attribute__((noinline)) static void run_loop(struct emu_cpu *c, uint64_t end)
         if (single_step) {
             /* TF at the start of an instruction: #DB trap after it (DR6.BS) */
             c->dr6 |= 1u << 14;
-            c->rflags_start = c->rflags;
+            emu_flags_checkpoint(c);
             emu_raise(c, EXC_DB);
         }
         /* A kick (STI, POPF) is acted on once the interrupt shadow ends. */
@@ -246,14 +247,14 @@ uint64_t emu_run(struct emu_cpu *c, uint64_t max_insns)
     const uint64_t end = c->insns + max_insns;
     const uint64_t start = c->insns;
     c->jb = &jb;
-    c->rflags_start = c->rflags;
+    emu_flags_checkpoint(c);
 
     if (setjmp(jb)) {
         /* An exception (or a fatal stop) unwound an instruction. */
         c->jb = &jb;
         if (c->exit)
             goto out;
-        c->rflags = c->rflags_start;
+        emu_flags_rollback(c);
         if (c->flat) {
             if (c->exc_soft)
                 c->rip = c->next_rip;  /* INT3/INT n: report RIP after them */

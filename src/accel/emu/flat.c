@@ -94,6 +94,7 @@ int emu_flat_run(struct cpu_state *st, void *mem, uint64_t base, uint64_t size, 
     c->rip = st->rip;
     /* User-writable flags only; IOPL 0, IF set as for a user process */
     c->rflags = (st->rflags & 0x00244dd5ull) | RFLAGS_FIXED | RFLAGS_IF;
+    c->lf.op = LF_NONE;
     c->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
     c->cr4 = CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
     c->msr.efer = EFER_LME | EFER_LMA | EFER_NXE;  /* no SCE: SYSCALL is #UD */
@@ -134,7 +135,7 @@ int emu_flat_run(struct cpu_state *st, void *mem, uint64_t base, uint64_t size, 
     }
     memcpy(st->regs, c->r, sizeof(st->regs));
     st->rip = c->rip;
-    st->rflags = c->rflags;
+    st->rflags = emu_flags(c);
     st->seg[SEG_FS].base = c->seg[SEG_FS].base;
     st->seg[SEG_GS].base = c->seg[SEG_GS].base;
     st->fx = c->fx;

@@ -99,6 +99,10 @@ struct emu_icache_entry {
  * entries map to op_unimpl). */
 emu_op_fn emu_dispatch(const struct insn *i);
 
+/* A faster handler for this decoded form when special.c has one, else fn
+ * (the general handler of the opcode tables). */
+emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn);
+
 /* Plug-in tables (see the top of this file) */
 extern const emu_op_fn emu_sse_0f[256][4];
 extern const emu_op_fn emu_sse_0f38[256][4];
@@ -221,15 +225,24 @@ static inline void mem_write(struct emu_cpu *c, const struct insn *i, unsigned s
     emu_write_lin(c, insn_lin(c, i, size), size, v);
 }
 
+/* Linear address of seg:off: in 64-bit mode without FS/GS it is off
+ * itself when canonical (inline); the rest is emu_linear's. */
+static inline uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
+{
+    if (c->mode == MODE_LONG64 && seg < SEG_FS && emu_canonical(off))
+        return off;
+    return emu_linear(c, seg, off, size);
+}
+
 /* Segment-relative access (string instructions, stack, moffs) */
 static inline uint64_t seg_read(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
-    return emu_read_lin(c, emu_linear(c, seg, off, size), size);
+    return emu_read_lin(c, seg_lin(c, seg, off, size), size);
 }
 
 static inline void seg_write(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t v)
 {
-    emu_write_lin(c, emu_linear(c, seg, off, size), size, v);
+    emu_write_lin(c, seg_lin(c, seg, off, size), size, v);
 }
 
 /* E operand (ModRM r/m): register or memory */
@@ -276,11 +289,14 @@ uint64_t emu_rmw_E(struct emu_cpu *c, const struct insn *i, unsigned size, emu_r
 uint64_t emu_rmw_lin(struct emu_cpu *c, uint64_t lin, unsigned size, emu_rmw_fn fn, uint64_t src, bool lock);
 
 /* LOCK is allowed only on these forms with a memory destination. */
-void emu_check_lock(struct emu_cpu *c, const struct insn *i);
+static inline void emu_check_lock(struct emu_cpu *c, const struct insn *i)
+{
+    if (i->lock && i->mod == 3)
+        emu_raise(c, EXC_UD);
+}
 
 /* ---- flags.c ---- */
 #define FLAGS_ARITH (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
-bool emu_cond(const struct emu_cpu *c, unsigned cc);  /* Jcc/SETcc/CMOVcc condition 0..15 */
 /* Sets SF, ZF, PF from res (size bytes); clears nothing else. */
 static inline uint64_t flags_szp(uint64_t res, unsigned size)
 {
@@ -294,9 +310,94 @@ static inline uint64_t flags_szp(uint64_t res, unsigned size)
         f |= RFLAGS_PF;
     return f;
 }
+
+/* Records a flag-setting operation (see struct emu_lazy_flags): a, b and
+ * res already masked to size. */
+static inline void flags_lazy(struct emu_cpu *c, uint32_t kind, unsigned size, uint64_t a, uint64_t b, uint64_t res)
+{
+    c->lf.op = kind | (size << LF_SIZE_SHIFT);
+    c->lf.a = a;
+    c->lf.b = b;
+    c->lf.res = res;
+}
+
+/* SF/ZF/PF from res, CF/AF/OF from the bits of cao (logic ops: 0). */
+static inline void flags_lazy_szp(struct emu_cpu *c, unsigned size, uint64_t res, uint64_t cao)
+{
+    c->lf.op = LF_SZP | (size << LF_SIZE_SHIFT);
+    c->lf.b = cao;
+    c->lf.res = res;
+}
+
+/* Sets the flags in which to values (a partial update: the others keep
+ * their values, so the lazy record is materialized first). */
 static inline void flags_set(struct emu_cpu *c, uint64_t which, uint64_t values)
 {
+    emu_flags_sync(c);
     c->rflags = (c->rflags & ~which) | (values & which);
+}
+
+/* CF alone (ADC/SBB/RCL/RCR/INC/DEC need it, not the rest): RFLAGS_CF or 0. */
+static inline uint64_t emu_flags_cf(const struct emu_cpu *c)
+{
+    const struct emu_lazy_flags *l = &c->lf;
+    bool cin = l->op & LF_CIN;
+    switch (l->op & LF_KIND) {
+    case LF_ADD: return (cin ? l->res <= l->a : l->res < l->a) ? RFLAGS_CF : 0;
+    case LF_SUB: return (cin ? l->a <= l->b : l->a < l->b) ? RFLAGS_CF : 0;
+    case LF_INC: case LF_DEC: case LF_SZP: return l->b & RFLAGS_CF;
+    default: return c->rflags & RFLAGS_CF;
+    }
+}
+
+bool emu_cond_slow(const struct emu_cpu *c, unsigned cc);
+
+/* Jcc/SETcc/CMOVcc condition 0..15. After CMP/SUB and after logic ops
+ * (the usual producers of a condition) it is computed from the record
+ * directly; otherwise from the materialized flags. */
+static inline bool emu_cond(const struct emu_cpu *c, unsigned cc)
+{
+    uint32_t op = c->lf.op;
+    unsigned size = (op >> LF_SIZE_SHIFT) & 15;
+    bool r;
+    if ((op & (LF_KIND | LF_CIN)) == LF_SUB) {
+        uint64_t a = c->lf.a, b = c->lf.b;
+        switch (cc >> 1) {
+        case 0: r = ((a ^ b) & (a ^ c->lf.res)) & sign_bit(size); break;   /* O */
+        case 1: r = a < b; break;                                         /* B */
+        case 2: r = a == b; break;                                        /* E */
+        case 3: r = a <= b; break;                                        /* BE */
+        case 4: r = c->lf.res & sign_bit(size); break;                    /* S */
+        case 5: r = !__builtin_parity((unsigned)(c->lf.res & 0xff)); break; /* P */
+        case 6: r = sext(a, size) < sext(b, size); break;                 /* L */
+        default: r = sext(a, size) <= sext(b, size); break;               /* LE */
+        }
+        return (cc & 1) ? !r : r;
+    }
+    if (op != LF_NONE && ((0x34u >> (cc >> 1)) & 1)) {
+        /* E, S, P: from the result, whatever the kind */
+        uint64_t res = c->lf.res;
+        if ((cc >> 1) == 2)
+            r = res == 0;
+        else if ((cc >> 1) == 4)
+            r = res & sign_bit(size);
+        else
+            r = !__builtin_parity((unsigned)(res & 0xff));
+        return (cc & 1) ? !r : r;
+    }
+    if (op == (LF_SZP | (size << LF_SIZE_SHIFT)) && c->lf.b == 0) {
+        /* logic ops: CF = OF = 0 */
+        uint64_t res = c->lf.res;
+        switch (cc >> 1) {
+        case 0: case 1: r = false; break;                                 /* O, B */
+        case 2: case 3: r = res == 0; break;                              /* E, BE */
+        case 4: case 6: r = res & sign_bit(size); break;                  /* S, L */
+        case 5: r = !__builtin_parity((unsigned)(res & 0xff)); break;     /* P */
+        default: r = res == 0 || (res & sign_bit(size)); break;           /* LE */
+        }
+        return (cc & 1) ? !r : r;
+    }
+    return emu_cond_slow(c, cc);
 }
 
 /* ---- alu.c (the ALU cores, shared with string.c and friends) ---- */
@@ -310,10 +411,42 @@ uint64_t alu_xor(struct emu_cpu *c, uint64_t a, uint64_t b, unsigned size);
 
 /* ---- stack.c ---- */
 unsigned emu_stack_size(const struct emu_cpu *c);  /* 2, 4 or 8: the SS/RSP width */
-void emu_push(struct emu_cpu *c, unsigned size, uint64_t v);
-uint64_t emu_pop(struct emu_cpu *c, unsigned size);
-/* Reads the value POP would return, without changing RSP. */
-uint64_t emu_peek(struct emu_cpu *c, unsigned size, unsigned offset);
+void emu_push_slow(struct emu_cpu *c, unsigned size, uint64_t v);
+uint64_t emu_pop_slow(struct emu_cpu *c, unsigned size);
+uint64_t emu_peek_slow(struct emu_cpu *c, unsigned size, unsigned offset);
+
+/* PUSH: memory first, then RSP (a faulting push changes nothing). 64-bit
+ * mode with a canonical address is inline; the rest is stack.c's. */
+static inline void emu_push(struct emu_cpu *c, unsigned size, uint64_t v)
+{
+    uint64_t sp = c->r[GPR_RSP] - size;
+    if (c->mode == MODE_LONG64 && emu_canonical(sp)) {
+        emu_write_lin(c, sp, size, v);
+        c->r[GPR_RSP] = sp;
+        return;
+    }
+    emu_push_slow(c, size, v);
+}
+
+/* Reads the value POP would return (at RSP + offset), without changing RSP. */
+static inline uint64_t emu_peek(struct emu_cpu *c, unsigned size, unsigned offset)
+{
+    uint64_t sp = c->r[GPR_RSP] + offset;
+    if (c->mode == MODE_LONG64 && emu_canonical(sp))
+        return emu_read_lin(c, sp, size);
+    return emu_peek_slow(c, size, offset);
+}
+
+static inline uint64_t emu_pop(struct emu_cpu *c, unsigned size)
+{
+    uint64_t sp = c->r[GPR_RSP];
+    if (c->mode == MODE_LONG64 && emu_canonical(sp)) {
+        uint64_t v = emu_read_lin(c, sp, size);
+        c->r[GPR_RSP] = sp + size;
+        return v;
+    }
+    return emu_pop_slow(c, size);
+}
 
 /* ---- branch.c ---- */
 /* Sets next_rip, with the operand-size wrap and canonical check. */

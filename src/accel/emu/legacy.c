@@ -14,6 +14,7 @@ OP(op_daa_das)
 {
     bool das = i->op == 0x2f;
     uint8_t old_al = al(c), v = old_al;
+    emu_flags_sync(c);
     bool old_cf = c->rflags & RFLAGS_CF, cf = false, af = false;
     if ((v & 0xf) > 9 || (c->rflags & RFLAGS_AF)) {
         cf = old_cf || (das ? v < 6 : v > 0xf9);
@@ -35,6 +36,7 @@ OP(op_aaa_aas)
 {
     bool aas = i->op == 0x3f;
     uint16_t ax = (uint16_t)c->r[GPR_RAX];
+    emu_flags_sync(c);
     bool adjust = (al(c) & 0xf) > 9 || (c->rflags & RFLAGS_AF);
     if (adjust) {
         if (aas)
@@ -55,6 +57,7 @@ OP(op_aam)
         emu_raise(c, EXC_DE);
     uint8_t q = v / base, r = v % base;
     set_ax(c, (uint16_t)((q << 8) | r));
+    emu_flags_sync(c);
     c->rflags = (c->rflags & ~FLAGS_ARITH) | flags_szp(r, 1);
 }
 
@@ -64,6 +67,7 @@ OP(op_aad)
     uint8_t base = (uint8_t)i->imm;
     uint8_t v = (uint8_t)(al(c) + ah(c) * base);
     set_ax(c, v);
+    emu_flags_sync(c);
     c->rflags = (c->rflags & ~FLAGS_ARITH) | flags_szp(v, 1);
 }
 
@@ -115,8 +119,8 @@ void legacy_arpl(struct emu_cpu *c, const struct insn *i)
     uint16_t d = (uint16_t)rd_E(c, i, 2), s = (uint16_t)rd_G(c, i, 2);
     if ((d & 3) < (s & 3)) {
         wr_E(c, i, 2, (uint16_t)((d & ~3u) | (s & 3u)));
-        c->rflags |= RFLAGS_ZF;
+        flags_set(c, RFLAGS_ZF, RFLAGS_ZF);
     } else {
-        c->rflags &= ~RFLAGS_ZF;
+        flags_set(c, RFLAGS_ZF, 0);
     }
 }

@@ -11,8 +11,7 @@ void alu_grp3_low(struct emu_cpu *c, const struct insn *i);
 
 static void mul_flags(struct emu_cpu *c, uint64_t lo, bool overflow, unsigned size)
 {
-    c->rflags = (c->rflags & ~FLAGS_ARITH) | flags_szp(lo, size) |
-                (overflow ? (RFLAGS_CF | RFLAGS_OF) : 0);
+    flags_lazy_szp(c, size, lo & mask_of(size), overflow ? (RFLAGS_CF | RFLAGS_OF) : 0);
 }
 
 /* Writes a double-width result to AX / DX:AX / EDX:EAX / RDX:RAX. */
@@ -121,6 +120,14 @@ OP(op_grp3_E)
 static void imul2(struct emu_cpu *c, const struct insn *i, uint64_t a, uint64_t b)
 {
     unsigned size = i->osz;
+    if (size < 8) {
+        /* 16- and 32-bit products fit in 64 bits */
+        int64_t p = sext(a, size) * sext(b, size);
+        uint64_t lo = (uint64_t)p & mask_of(size);
+        wr_G(c, i, size, lo);
+        mul_flags(c, lo, p != sext(lo, size), size);
+        return;
+    }
     __int128 p = (__int128)sext(a, size) * sext(b, size);
     uint64_t lo = (uint64_t)p & mask_of(size);
     wr_G(c, i, size, lo);

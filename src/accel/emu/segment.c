@@ -238,10 +238,10 @@ OP(op_lar_lsl)
                     : (type == 1 || type == 2 || type == 3 || type == 9 || type == 0xb);
     }
     if (!ok) {
-        c->rflags &= ~RFLAGS_ZF;
+        flags_set(c, RFLAGS_ZF, 0);
         return;
     }
-    c->rflags |= RFLAGS_ZF;
+    flags_set(c, RFLAGS_ZF, RFLAGS_ZF);
     uint64_t v;
     if (i->op == 0x02) {
         v = (d >> 32) & 0x00f0ff00;
@@ -264,5 +264,5 @@ void seg_verr_verw(struct emu_cpu *c, const struct insn *i)
         bool code = type & 8;
         ok = i->nnn == 4 ? (!code || (type & 2)) : (!code && (type & 2));
     }
-    c->rflags = (c->rflags & ~RFLAGS_ZF) | (ok ? RFLAGS_ZF : 0);
+    flags_set(c, RFLAGS_ZF, ok ? RFLAGS_ZF : 0);
 }

@@ -8,13 +8,15 @@ static uint64_t shift_op(struct emu_cpu *c, unsigned op, uint64_t v, unsigned co
 {
     unsigned bits = size * 8;
     uint64_t m = mask_of(size), sb = sign_bit(size);
-    uint64_t f = c->rflags;
     uint64_t res;
     bool cf, of;
     count &= size == 8 ? 63 : 31;
     if (!count)
         return v & m;
     v &= m;
+    if (op < 4)
+        emu_flags_sync(c);  /* rotates change CF and OF only */
+    uint64_t f = c->rflags;
     switch (op) {
     case 0: { /* ROL */
         unsigned n = count % bits;
@@ -76,7 +78,7 @@ static uint64_t shift_op(struct emu_cpu *c, unsigned op, uint64_t v, unsigned co
         break;
     }
     }
-    c->rflags = (f & ~FLAGS_ARITH) | flags_szp(res, size) | (cf ? RFLAGS_CF : 0) | (of ? RFLAGS_OF : 0);
+    flags_lazy_szp(c, size, res, (cf ? RFLAGS_CF : 0) | (of ? RFLAGS_OF : 0));
     return res;
 }
 
@@ -88,7 +90,10 @@ static uint64_t shift_read_E(struct emu_cpu *c, const struct insn *i, unsigned s
     if (i->mod == 3)
         return reg_read(c, i, i->rm, size);
     *lin = insn_lin(c, i, size);
-    (void)emu_rmw_ptr(c, *lin, size); /* write-access check, TLB fast path */
+    void *p = emu_write_ptr(c, *lin, size);
+    if (p)
+        return emu_ld(p, size);
+    (void)emu_rmw_ptr(c, *lin, size); /* write-access check */
     return emu_read_lin(c, *lin, size);
 }
 
@@ -163,5 +168,5 @@ OP(op_shld_shrd)
     }
     bool of = !!((res ^ d) & sb);
     shift_write_E(c, i, size, lin, res, true);
-    c->rflags = (c->rflags & ~FLAGS_ARITH) | flags_szp(res, size) | (cf ? RFLAGS_CF : 0) | (of ? RFLAGS_OF : 0);
+    flags_lazy_szp(c, size, res, (cf ? RFLAGS_CF : 0) | (of ? RFLAGS_OF : 0));
 }

@@ -114,6 +114,7 @@ static void sse_comi_op(struct emu_cpu *c, const struct insn *i, bool dbl, bool 
     fp_xmm s;
     fp_check_sse(c, i);
     fp_read_W(c, i, &s, dbl ? 8 : 4, false);
+    emu_flags_sync(c);
     uint64_t fl = c->rflags;
     uint32_t ex = sse_comi(fp_xmm_reg(c, i->reg), &s, dbl, ordered, c->fx.mxcsr, &fl);
     fp_sse_flags(c, ex);

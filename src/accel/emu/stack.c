@@ -20,22 +20,24 @@ static inline void sp_set(struct emu_cpu *c, uint64_t v)
     reg_set(c, GPR_RSP, emu_stack_size(c), v);
 }
 
-void emu_push(struct emu_cpu *c, unsigned size, uint64_t v)
+/* The general forms of emu_push/emu_peek/emu_pop (insn.h): any stack
+ * width, segment bases and limits, non-canonical addresses (#SS). */
+void emu_push_slow(struct emu_cpu *c, unsigned size, uint64_t v)
 {
     uint64_t sp = (sp_get(c) - size) & mask_of(emu_stack_size(c));
     seg_write(c, SEG_SS, sp, size, v);
     sp_set(c, sp);
 }
 
-uint64_t emu_peek(struct emu_cpu *c, unsigned size, unsigned offset)
+uint64_t emu_peek_slow(struct emu_cpu *c, unsigned size, unsigned offset)
 {
     uint64_t sp = (sp_get(c) + offset) & mask_of(emu_stack_size(c));
     return seg_read(c, SEG_SS, sp, size);
 }
 
-uint64_t emu_pop(struct emu_cpu *c, unsigned size)
+uint64_t emu_pop_slow(struct emu_cpu *c, unsigned size)
 {
-    uint64_t v = emu_peek(c, size, 0);
+    uint64_t v = emu_peek_slow(c, size, 0);
     sp_set(c, sp_get(c) + size);
     return v;
 }
@@ -93,7 +95,7 @@ OP(op_pop_Ev)
 /* The flags PUSHF sees: VM and RF read as zero. */
 static uint64_t flags_image(const struct emu_cpu *c)
 {
-    return (c->rflags & ~(RFLAGS_VM | RFLAGS_RF)) | RFLAGS_FIXED;
+    return (emu_flags(c) & ~(RFLAGS_VM | RFLAGS_RF)) | RFLAGS_FIXED;
 }
 
 /* PUSHF/PUSHFD/PUSHFQ (9C) */
@@ -117,6 +119,7 @@ void emu_write_flags(struct emu_cpu *c, uint64_t v, unsigned size, bool iret)
         mask |= RFLAGS_RF;
     if (size == 2)
         mask &= 0xffff;
+    emu_flags_sync(c);
     c->rflags = ((c->rflags & ~mask) | (v & mask) | RFLAGS_FIXED) & ~(iret ? 0 : RFLAGS_RF);
 }
 

@@ -5,7 +5,7 @@ void emu_get_state(const struct emu_cpu *c, struct cpu_state *st)
 {
     memcpy(st->regs, c->r, sizeof(st->regs));
     st->rip = c->rip;
-    st->rflags = c->rflags | RFLAGS_FIXED;
+    st->rflags = emu_flags(c) | RFLAGS_FIXED;
     memcpy(st->seg, c->seg, sizeof(st->seg));
     st->tr = c->tr;
     st->ldtr = c->ldtr;
@@ -35,6 +35,7 @@ void emu_set_state(struct emu_cpu *c, const struct cpu_state *st)
     memcpy(c->r, st->regs, sizeof(c->r));
     c->rip = st->rip;
     c->rflags = st->rflags | RFLAGS_FIXED;
+    c->lf.op = LF_NONE;
     memcpy(c->seg, st->seg, sizeof(c->seg));
     c->tr = st->tr;
     c->ldtr = st->ldtr;

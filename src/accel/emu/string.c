@@ -77,7 +77,7 @@ static bool string_once(struct emu_cpu *c, const struct insn *i, unsigned size, 
     }
     }
     /* CMPS/SCAS: REPE continues while equal, REPNE while not equal */
-    bool zf = c->rflags & RFLAGS_ZF;
+    bool zf = emu_cond(c, 4);
     return i->rep == 0xf3 ? zf : !zf;
 }
 
@@ -159,7 +159,7 @@ OP(op_string)
         if (cond) {
             /* An iteration is architecturally complete: a fault in a later
              * one must keep its flags, not go back to the instruction's. */
-            c->rflags_start = c->rflags;
+            emu_flags_checkpoint(c);
             if (!go)
                 return;
         }

@@ -112,7 +112,7 @@ OP(op_int_Ib)
 OP(op_into)
 {
     (void)i;
-    if (c->rflags & RFLAGS_OF) {
+    if (emu_flags(c) & RFLAGS_OF) {
         c->insns++;
         emu_raise_soft(c, EXC_OF);
     }
@@ -237,6 +237,7 @@ OP(op_syscall)
         emu_raise(c, EXC_UD);
     uint16_t sel = (uint16_t)(c->msr.star >> 32) & 0xfffc;
     c->r[GPR_RCX] = c->next_rip;
+    emu_flags_sync(c);
     c->r[GPR_R11] = (c->rflags & ~RFLAGS_RF) | RFLAGS_FIXED;
     bool from64 = c->mode == MODE_LONG64;
     flat_seg(&c->seg[SEG_CS], sel, 0xb, 0, true);
@@ -265,6 +266,7 @@ OP(op_sysret)
     flat_seg(&c->seg[SEG_SS], (uint16_t)((base + 8) | 3), 0x3, 3, false);
     c->cpl = 3;
     bool was_if = c->rflags & RFLAGS_IF;
+    emu_flags_sync(c);
     c->rflags = (c->r[GPR_R11] & 0x3c7fd7ull) | RFLAGS_FIXED;
     emu_update_mode(c);
     c->next_rip = to64 ? c->r[GPR_RCX] : (uint32_t)c->r[GPR_RCX];

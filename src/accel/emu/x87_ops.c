@@ -119,6 +119,7 @@ void op_x87_esc(struct emu_cpu *c, const struct insn *i)
 
     /* The host sees the operand through [rsi]: its ModRM is rebuilt by
      * the stub from the reg field alone. */
+    emu_flags_sync(c);
     uint64_t fl = c->rflags;
     x87_host_exec(&c->fx, esc, modrm, buf, &fl);
     if (store && !x87_store_suppressed(&c->fx))

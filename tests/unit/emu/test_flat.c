@@ -246,6 +246,44 @@ static void test_read_fault(struct flat *f)
     CHECK_EQ(f->st.rip, FLAT_BASE);
 }
 
+/* Lazy flags and faults: the SUB's flags are pending (not yet computed)
+ * when the ADC faults; the state at the fault has them, and the ADC's
+ * carry-in did not leak into them.
+ * xor eax, eax; sub eax, 1; adc rbx, [rsi]; int3 */
+static void test_fault_keeps_lazy_flags(struct flat *f)
+{
+    static const uint8_t code[] = { 0x31, 0xc0, 0x83, 0xe8, 0x01, 0x48, 0x13, 0x1e, 0xcc };
+    flat_init(f);
+    f->st.regs[GPR_RSI] = FLAT_BASE + FLAT_SIZE;
+    f->st.regs[GPR_RBX] = 7;
+    flat_run(f, code, sizeof(code), 100000);
+    CHECK_EQ(f->res.vector, 14);
+    CHECK_EQ(f->st.rip, FLAT_BASE + 5);
+    CHECK_EQ(f->st.regs[GPR_RBX], 7);
+    CHECK_EQ(f->st.rflags & 0x8d5, RFLAGS_CF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF);
+}
+
+/* REPE CMPSB that faults on its third byte: the two complete iterations
+ * stay done, flags included (ZF/PF of 5 - 5), not the SUB's from before.
+ * xor eax, eax; sub eax, 1; repe cmpsb; int3 */
+static void test_repe_cmpsb_fault_flags(struct flat *f)
+{
+    static const uint8_t code[] = { 0x31, 0xc0, 0x83, 0xe8, 0x01, 0xf3, 0xa6, 0xcc };
+    flat_init(f);
+    f->mem[FLAT_SIZE - 2] = f->mem[FLAT_SIZE - 1] = 5;
+    f->mem[FLAT_DATA - FLAT_BASE] = f->mem[FLAT_DATA - FLAT_BASE + 1] = 5;
+    f->st.regs[GPR_RSI] = FLAT_BASE + FLAT_SIZE - 2;
+    f->st.regs[GPR_RDI] = FLAT_DATA;
+    f->st.regs[GPR_RCX] = 10;
+    flat_run(f, code, sizeof(code), 100000);
+    CHECK_EQ(f->res.vector, 14);
+    CHECK_EQ(f->st.rip, FLAT_BASE + 5);
+    CHECK_EQ(f->st.regs[GPR_RCX], 8);
+    CHECK_EQ(f->st.regs[GPR_RSI], FLAT_BASE + FLAT_SIZE);
+    CHECK_EQ(f->st.regs[GPR_RDI], FLAT_DATA + 2);
+    CHECK_EQ(f->st.rflags & 0x8d5, RFLAGS_ZF | RFLAGS_PF);
+}
+
 /* mov rbx, 0x410000; mov byte ptr [rbx + 2], 1; int3 */
 static void test_write_fault(struct flat *f)
 {
@@ -940,6 +978,8 @@ int main(void)
     test_rep_stosd_across_pages(f);
     test_rep_zero_count(f);
     test_tsc_adjust_cpuid(f);
+    test_fault_keeps_lazy_flags(f);
+    test_repe_cmpsb_fault_flags(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
     free(f);
