@@ -79,7 +79,7 @@ fail=0
 release=$(tr -d '\r' < "$tmp/console" | sed -n 's/^\[ *[0-9.]*\] Linux version \([^ ]*\) .*/\1/p' | head -1)
 case "$out" in
   "Linux brume ${release:-?} "*x86_64*) ;;
-  *) echo "FAIL: uname -a gave '$out', expected 'Linux brume ${release:-<the console's kernel release>} ... x86_64'"; fail=1 ;;
+  *) echo "FAIL: uname -a gave '$out', expected 'Linux brume ${release:-RELEASE} ... x86_64' (RELEASE from the console's 'Linux version' line)"; fail=1 ;;
 esac
 # Data both ways over the same path: a file's hash, computed in the guest.
 head -c 300000 /dev/urandom > "$tmp/blob"
