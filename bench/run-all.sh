@@ -8,3 +8,5 @@ echo "== boot and workload: brume emu vs QEMU TCG"
 bench/boot-emu.sh "${RUNS:-5}"
 echo "== disk images: brume img vs qemu-img, qcow2 vs raw"
 bench/img.sh
+echo "== network: guest-to-host TCP through user-mode networking, brume emu vs QEMU TCG"
+bench/net.sh "${RUNS:-3}"
