@@ -13,7 +13,7 @@ packages=(
   # ACPI table checks (iasl disassembles what src/boot/acpi.c builds)
   acpica-tools
   # peers for interop tests and benchmarks
-  qemu-system-x86 qemu-utils
+  qemu-system-x86 qemu-utils bc
   # real clients used by end-to-end tests
   openssh-client curl python3
 )
