@@ -3,11 +3,12 @@
 #   make demo     boot the default Debian guest
 #   make check    run every test; ends with "N passed, M failed, K skipped"
 #   make bench    run the benchmarks against QEMU (figures: bench/RESULTS.md)
+#   make ssh-demo ssh into a Debian disk booted on emu (slow; tests/e2e/ssh_debian.sh)
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps demo check bench clean
+.PHONY: all deps demo check bench ssh-demo clean
 
 all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -31,6 +32,10 @@ check: all $(ASAN_BUILD)/build.ninja
 
 bench: all
 	./bench/run-all.sh
+
+# Not in check: systemd on the emu engine takes several minutes of CPU.
+ssh-demo: all
+	./tests/e2e/ssh_debian.sh $(BUILD)/brume
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

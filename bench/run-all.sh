@@ -12,3 +12,5 @@ echo "== disk images: brume img vs qemu-img, qcow2 vs raw"
 bench/img.sh
 echo "== virtio-blk disk: brume emu (io_uring, thread) vs QEMU TCG"
 bench/disk.sh
+echo "== network: guest-to-host TCP through user-mode networking, brume emu vs QEMU TCG"
+bench/net.sh "${RUNS:-3}"

@@ -111,6 +111,9 @@ virtio_blk
 virtio_net
 virtio_console
 MODULES
+# Only those (ext4 is built in): Debian's default MODULES=most makes a
+# ~30 MB initrd, slow to unpack on the emu engine (an interpreter).
+sed -i 's/^MODULES=.*/MODULES=list/' "$root/etc/initramfs-tools/initramfs.conf"
 mount -t proc proc "$root/proc"
 mount -t sysfs sys "$root/sys"
 mount --bind /dev "$root/dev"
@@ -140,6 +143,26 @@ ln -sf /lib/systemd/system/systemd-networkd.service \
 mkdir -p "$root/etc/systemd/system/sockets.target.wants"
 ln -sf /lib/systemd/system/systemd-networkd.socket \
   "$root/etc/systemd/system/sockets.target.wants/systemd-networkd.socket"
+# A short boot: nothing here waits for the network to be "online" (sshd
+# listens on every address as soon as it starts); the periodic jobs, the
+# gettys on virtual terminals (brume has no display; without logind,
+# getty-static starts five more), module loads for file systems and
+# device-mapper nobody asked for, and debug file systems serve no purpose
+# in this VM. The journal stays in memory (no flush to disk at boot).
+# On the emu engine (an interpreter) a unit can be slow without being
+# stuck: systemd's 90 s start timeouts would kill it, so they are longer.
+for u in systemd-networkd-wait-online.service apt-daily.timer apt-daily-upgrade.timer \
+         e2scrub_all.timer e2scrub_reap.service fstrim.timer man-db.timer \
+         getty@tty1.service getty-static.service systemd-timesyncd.service \
+         modprobe@fuse.service modprobe@dm_mod.service modprobe@drm.service \
+         sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepages.mount; do
+  ln -sf /dev/null "$root/etc/systemd/system/$u"
+done
+mkdir -p "$root/etc/systemd/system.conf.d"
+printf '[Manager]\nDefaultTimeoutStartSec=600s\nDefaultDeviceTimeoutSec=600s\n' \
+  >"$root/etc/systemd/system.conf.d/brume.conf"
+mkdir -p "$root/etc/systemd/journald.conf.d"
+printf '[Journal]\nStorage=volatile\n' >"$root/etc/systemd/journald.conf.d/brume.conf"
 rm -f "$root/etc/resolv.conf"
 echo "nameserver 10.0.2.3" >"$root/etc/resolv.conf"
 install -d -m 700 "$root/root/.ssh"

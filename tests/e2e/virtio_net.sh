@@ -107,9 +107,12 @@ cleanup_hooks+=("kill $client_pid 2>/dev/null")
 fail=0
 e2e_boot net "$tmp/net.sh" --net "user,hostfwd=tcp:127.0.0.1:$fwd_port-:7777" || fail=1
 # brume is gone: the client either has its answer or stops trying now.
-( sleep 10; kill $client_pid 2>/dev/null ) & killer=$!
+# (Polled here, not with a background "sleep; kill" subshell: killing that
+# subshell right after its fork ran the EXIT trap inside it, see
+# virtio_lib.sh.)
+for _ in $(seq 50); do kill -0 $client_pid 2>/dev/null || break; sleep 0.2; done
+kill $client_pid 2>/dev/null
 wait $client_pid; client_rc=$?
-kill $killer 2>/dev/null
 
 dhcp=$(g_value net dhcp)
 case "$dhcp" in
