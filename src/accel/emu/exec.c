@@ -219,18 +219,32 @@ static void run_block(struct emu_cpu *c, const struct emu_block *b, uint64_t bud
 
 /* The block at RIP, or NULL when RIP must be stepped alone (no cache,
  * interrupt shadow, TF, an instruction across pages, MMIO, a RIP that
- * would wrap inside the block). */
-static struct emu_block *block_at_rip(struct emu_cpu *c, struct emu_block *prev)
+ * would wrap inside the block). prev is the block that ran just before,
+ * at linear address *lin (updated): a successor on the same page with
+ * nothing in between that could change the TLB or the mode (block_break)
+ * needs no TLB lookup, as the translation of that page is still the one
+ * the TLB gave (x86 lets a TLB keep a translation until invalidated). */
+static struct emu_block *block_at_rip(struct emu_cpu *c, struct emu_block *prev, uint64_t *lin)
 {
     if (!c->blocks || c->intr_shadow || (c->rflags & RFLAGS_TF))
         return NULL;
-    uint64_t lin = fetch_lin(c), gpa;
-    const uint8_t *p = fetch_ptr(c, lin, &gpa);
-    if (!p)
-        return NULL;
-    struct decode_mode m = decode_mode(c);
-    struct emu_block *b = emu_block_get(c, prev, p, (unsigned)(lin & 0xfff), (uint8_t)(m.code64 | (m.def32 << 1)));
-    if (b && !m.code64 && c->rip + b->nbytes > b->ripmask + 1)
+    uint64_t l = fetch_lin(c), gpa;
+    const uint8_t *p;
+    uint8_t key;
+    if (prev && !c->block_break && ((l ^ *lin) >> 12) == 0) {
+        p = prev->host + (int64_t)(l - *lin);
+        key = prev->mode;
+    } else {
+        p = fetch_ptr(c, l, &gpa);
+        if (!p)
+            return NULL;
+        struct decode_mode m = decode_mode(c);
+        key = (uint8_t)(m.code64 | (m.def32 << 1));
+        prev = NULL;
+    }
+    *lin = l;
+    struct emu_block *b = emu_block_get(c, prev, p, (unsigned)(l & 0xfff), key);
+    if (b && !(key & 1) && c->rip + b->nbytes > b->ripmask + 1)
         return NULL;
     return b;
 }
@@ -240,8 +254,9 @@ static struct emu_block *block_at_rip(struct emu_cpu *c, struct emu_block *prev)
 __attribute__((noinline)) static void run_loop(struct emu_cpu *c, uint64_t end)
 {
     struct emu_block *prev = NULL;
+    uint64_t lin = 0;
     while (c->insns < end) {
-        struct emu_block *b = block_at_rip(c, prev);
+        struct emu_block *b = block_at_rip(c, prev, &lin);
         if (b)
             run_block(c, b, end - c->insns);
         else
