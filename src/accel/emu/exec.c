@@ -204,6 +204,12 @@ static void run_block(struct emu_cpu *c, const struct emu_block *b, uint64_t bud
     const uint64_t mask = b->ripmask;
     c->block_break = false;
     c->exec_page = b->page;
+    /* The next block is likely one of the linked ones: start loading their
+     * headers (and the guest bytes after this block) while this one runs.
+     * Prefetching NULL or any address never faults. */
+    __builtin_prefetch(b->next[0]);
+    __builtin_prefetch(b->next[1]);
+    __builtin_prefetch(b->host + b->nbytes);
     for (; bi < end; bi++) {
         uint64_t next = (c->rip + bi->i.len) & mask;
         c->rflags_start = c->rflags;
@@ -240,7 +246,6 @@ static struct emu_block *block_at_rip(struct emu_cpu *c, struct emu_block *prev,
             return NULL;
         struct decode_mode m = decode_mode(c);
         key = (uint8_t)(m.code64 | (m.def32 << 1));
-        prev = NULL;
     }
     *lin = l;
     struct emu_block *b = emu_block_get(c, prev, p, (unsigned)(l & 0xfff), key);
