@@ -177,11 +177,10 @@ static inline unsigned block_hash(const uint8_t *p)
     return (unsigned)(h ^ (h >> 14) ^ (h >> 28)) & (BLOCK_HASH - 1);
 }
 
-static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned page_off, uint8_t key)
+static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned page_off, unsigned avail, uint8_t key)
 {
     struct decode_mode m = { key & 1, (key >> 1) & 1 };
     struct emu_binsn ins[BLOCK_MAX_INSNS];
-    unsigned avail = 0x1000 - page_off;
     unsigned off = 0, n = 0;
     while (n < BLOCK_MAX_INSNS && off < avail) {
         if (emu_decode(p + off, avail - off, m, &ins[n].i) != DECODE_OK)
@@ -211,54 +210,27 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     b->ins_off = (uint16_t)ins_off;
     b->n = (uint8_t)n;
     b->mode = key;
+    b->wide = avail >= 8;
     memcpy(b->bytes, p, off);
     memcpy((uint8_t *)b + ins_off, ins, n * sizeof(ins[0]));
     return b;
 }
 
-/* True when the n bytes at a and b are equal (n < 4096, both readable). */
-static inline bool same_bytes(const uint8_t *a, const uint8_t *b, unsigned n)
-{
-    uint64_t x, y, d = 0;
-    if (n >= 8) {
-        unsigned k = 0;
-        for (; k + 8 <= n; k += 8) {
-            memcpy(&x, a + k, 8);
-            memcpy(&y, b + k, 8);
-            d |= x ^ y;
-        }
-        if (k < n) {  /* the last 8 bytes, overlapping */
-            memcpy(&x, a + n - 8, 8);
-            memcpy(&y, b + n - 8, 8);
-            d |= x ^ y;
-        }
-        return !d;
-    }
-    for (unsigned k = 0; k < n; k++)
-        d |= (uint64_t)(a[k] ^ b[k]);
-    return !d;
-}
-
-static inline bool block_ok(const struct emu_block *b, const uint8_t *p, uint8_t key)
-{
-    return b && b->host == p && b->mode == key && same_bytes(b->bytes, p, b->nbytes);
-}
-
 struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const uint8_t *p, unsigned page_off,
-                                uint8_t key)
+                                unsigned avail, uint8_t key)
 {
     struct emu_blocks *bc = c->blocks;
     unsigned link = 1;
     if (prev) {
         link = p == prev->host + prev->nbytes ? 0 : 1;
-        if (block_ok(prev->next[link], p, key))
+        if (emu_block_matches(prev->next[link], p, key))
             return prev->next[link];
     }
     struct emu_block **slot = &bc->tab[block_hash(p)];
     struct emu_block *b = *slot;
-    if (!block_ok(b, p, key)) {
+    if (!emu_block_matches(b, p, key)) {
         uint64_t resets = bc->resets;
-        b = build(c, p, page_off, key);
+        b = build(c, p, page_off, avail, key);
         if (bc->resets != resets)
             prev = NULL;  /* it was in the emptied arena */
         bc->tab[block_hash(p)] = b;

@@ -248,7 +248,15 @@ static struct emu_block *block_at_rip(struct emu_cpu *c, struct emu_block *prev,
         key = (uint8_t)(m.code64 | (m.def32 << 1));
     }
     *lin = l;
-    struct emu_block *b = emu_block_get(c, prev, p, (unsigned)(l & 0xfff), key);
+    struct emu_block *b;
+    if (prev && emu_block_matches(prev->next[p != prev->host + prev->nbytes], p, key))
+        b = prev->next[p != prev->host + prev->nbytes];  /* linked: no table lookup */
+    else {
+        unsigned avail = 0x1000 - (unsigned)(l & 0xfff);
+        if (c->flat && c->flat_base + c->flat_size - l < avail)
+            avail = (unsigned)(c->flat_base + c->flat_size - l);  /* a partial last page */
+        b = emu_block_get(c, prev, p, (unsigned)(l & 0xfff), avail, key);
+    }
     if (b && !(key & 1) && c->rip + b->nbytes > b->ripmask + 1)
         return NULL;
     return b;
