@@ -4,7 +4,8 @@
  * Layout of the engine (the file list is the table of contents):
  *   decode.c      bytes -> struct insn (no execution, no CPU state)
  *   dispatch.c    the opcode tables: struct insn -> handler
- *   exec.c        the step loop, operand helpers' slow parts
+ *   block.c       decoded blocks: decoded once, linked, checked at entry
+ *   exec.c        the step loop (blocks and single steps)
  *   mmu.c         software TLB, 4-level page walk, physical accesses
  *   flags.c/alu.c/shift.c/muldiv.c/bitops.c/string.c/stack.c/branch.c/
  *   data.c        the integer instructions, by topic
