@@ -4,7 +4,8 @@
  * Layout of the engine (the file list is the table of contents):
  *   decode.c      bytes -> struct insn (no execution, no CPU state)
  *   dispatch.c    the opcode tables: struct insn -> handler
- *   exec.c        the step loop, operand helpers' slow parts
+ *   block.c       decoded blocks: decoded once, linked, checked at entry
+ *   exec.c        the step loop (blocks and single steps)
  *   mmu.c         software TLB, 4-level page walk, physical accesses
  *   flags.c/alu.c/shift.c/muldiv.c/bitops.c/string.c/stack.c/branch.c/
  *   data.c        the integer instructions, by topic
@@ -31,7 +32,7 @@ struct vm;
 struct vcpu;
 struct emu_cpu;
 struct insn;
-struct emu_icache_entry;
+struct emu_blocks;
 
 /* Exception vectors */
 enum {
@@ -82,13 +83,11 @@ struct emu_tlb_entry {
     uintptr_t addend;
     uint64_t gpa;         /* the physical page */
     bool global;
+    /* Writable, but the page holds decoded code (block.c): tag[ACC_W] is
+     * left invalid so that stores take emu_write_slow, which writes through
+     * addend and tells the block cache (self-modifying code). */
+    bool wcode;
 };
-
-/* Decoded-instruction cache: direct-mapped on the host address of the
- * instruction's first byte (which identifies the physical page), checked
- * against the current bytes on every hit, so self-modifying code, DMA into
- * code pages and remapping need no invalidation. */
-#define EMU_ICACHE_SIZE 4096
 
 /* The two TLBs: supervisor accesses and user (CPL 3) accesses. */
 enum { TLB_SUPER = 0, TLB_USER = 1 };
@@ -163,7 +162,9 @@ struct emu_cpu {
     enum cpu_run_state run_state;
 
     struct emu_tlb_entry tlb[2][EMU_TLB_SIZE];
-    struct emu_icache_entry *icache;  /* EMU_ICACHE_SIZE entries, NULL: no cache */
+    struct emu_blocks *blocks;  /* decoded-block cache (block.c), NULL: decode every instruction */
+    uintptr_t exec_page;  /* guest page (host address) of the block being run, 0 outside blocks */
+    bool block_break;     /* end the running block after this instruction (mode, TLB, code write) */
 
     /* Exceptions: emu_raise() stores the event and longjmps to *jb. */
     jmp_buf *jb;
@@ -229,11 +230,26 @@ static inline void emu_flags_rollback(struct emu_cpu *c)
     c->lf = c->lf_start;
 }
 
+/* ---- block.c ---- */
+/* Allocates / frees the decoded-block cache (optional: without it every
+ * instruction is decoded each time it runs). Returns 0 or -ENOMEM. */
+int emu_blocks_init(struct emu_cpu *c);
+void emu_blocks_free(struct emu_cpu *c);
+/* Guest pages are named by the host address of their first byte (the
+ * flat runner's memory need not be page-aligned on the host). */
+/* True when blocks were decoded from the guest page at host_page. */
+bool emu_code_page(const struct emu_cpu *c, uintptr_t host_page);
+/* A store to a guest page (at host_page) that holds code: a store into the
+ * page of the running block ends the block after this instruction, so the
+ * next instruction is fetched again (and re-decoded: blocks are checked
+ * against the current bytes when they are entered). */
+static inline void emu_code_written(struct emu_cpu *c, uintptr_t host_page)
+{
+    if (host_page == c->exec_page)
+        c->block_break = true;
+}
+
 /* ---- exec.c ---- */
-/* Allocates / frees the decoded-instruction cache (optional: without it
- * every instruction is decoded). Returns 0 or -ENOMEM. */
-int emu_icache_init(struct emu_cpu *c);
-void emu_icache_free(struct emu_cpu *c);
 /* Resets c to the architectural power-on state (real mode at F000:FFF0). */
 void emu_cpu_reset(struct emu_cpu *c);
 /* Recomputes c->mode and c->cpl from CR0, EFER, CS; call after changing them. */

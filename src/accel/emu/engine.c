@@ -200,7 +200,7 @@ static int emu_vcpu_init(struct vcpu *cpu)
         return err_set(-ENOMEM, "emu: vCPU %d: out of memory", cpu->index);
     memset(v, 0, sizeof(*v));
     struct emu_cpu *c = &v->cpu;
-    if (emu_icache_init(c) < 0) {
+    if (emu_blocks_init(c) < 0) {
         free(v);
         return err_set(-ENOMEM, "emu: vCPU %d: out of memory", cpu->index);
     }
@@ -227,7 +227,7 @@ static int emu_vcpu_init(struct vcpu *cpu)
         cpu->accel_data = NULL;
         pthread_cond_destroy(&v->wake);
         pthread_mutex_destroy(&v->lock);
-        emu_icache_free(c);
+        emu_blocks_free(c);
         free(v);
         return err_set(-ENOMEM, "emu: vCPU %d: cannot create the local APIC", cpu->index);
     }
@@ -245,7 +245,7 @@ static void emu_vcpu_destroy(struct vcpu *cpu)
         return;
     pthread_cond_destroy(&v->wake);
     pthread_mutex_destroy(&v->lock);
-    emu_icache_free(&v->cpu);
+    emu_blocks_free(&v->cpu);
     free(v);
     cpu->accel_data = NULL;
 }

@@ -1,5 +1,7 @@
-/* The step loop: fetch through the TLB, decode, dispatch, retire. Faults
- * longjmp back here and are delivered (or end the run in flat mode). */
+/* The step loop: decoded blocks (block.c) run one instruction after the
+ * other; single instructions are fetched through the TLB, decoded and
+ * dispatched. Faults longjmp back here and are delivered (or end the run
+ * in flat mode). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -58,6 +60,7 @@ void emu_cpu_reset(struct emu_cpu *c)
 
 void emu_update_mode(struct emu_cpu *c)
 {
+    c->block_break = true;  /* decoding and fetching depend on the mode and CS */
     if (!(c->cr0 & CR0_PE)) {
         c->mode = MODE_REAL;
         c->cpl = 0;
@@ -106,18 +109,6 @@ static inline struct decode_mode decode_mode(const struct emu_cpu *c)
     return m;
 }
 
-int emu_icache_init(struct emu_cpu *c)
-{
-    c->icache = calloc(EMU_ICACHE_SIZE, sizeof(*c->icache));
-    return c->icache ? 0 : -ENOMEM;
-}
-
-void emu_icache_free(struct emu_cpu *c)
-{
-    free(c->icache);
-    c->icache = NULL;
-}
-
 _Noreturn static void decode_fail(struct emu_cpu *c, int r)
 {
     if (r == DECODE_UD)
@@ -125,116 +116,166 @@ _Noreturn static void decode_fail(struct emu_cpu *c, int r)
     emu_raise_err(c, EXC_GP, 0);  /* DECODE_TOOLONG */
 }
 
-/* Fetches and decodes the instruction at RIP; returns its handler and sets
- * *out to the decoded form (a cache entry or *tmp). Bytes come straight
- * from the host page when the TLB knows it; an instruction crossing into
- * the next page faults on that page only if it really needs its bytes. */
-static emu_op_fn fetch_decode(struct emu_cpu *c, struct insn *tmp, const struct insn **out)
+/* Linear address of RIP. */
+static inline uint64_t fetch_lin(const struct emu_cpu *c)
 {
-    uint64_t lin;
     if (c->mode == MODE_LONG64)
-        lin = c->rip;
-    else
-        lin = (c->seg[SEG_CS].base + c->rip) & 0xffffffffull;
+        return c->rip;
+    return (c->seg[SEG_CS].base + c->rip) & 0xffffffffull;
+}
+
+/* Host pointer for executing at linear lin (TLB, else a walk that may
+ * fault); NULL when lin is not RAM. */
+static inline const uint8_t *fetch_ptr(struct emu_cpu *c, uint64_t lin, uint64_t *gpa)
+{
     bool user = emu_user(c);
     const struct emu_tlb_entry *e = &c->tlb[user][(lin >> 12) & (EMU_TLB_SIZE - 1)];
-    const uint8_t *p;
-    if (e->tag[ACC_X] == (lin & ~0xfffull)) {
-        p = (const uint8_t *)(uintptr_t)(lin + e->addend);
-    } else {
-        uint64_t gpa;
-        p = emu_translate(c, lin, ACC_X, user, &gpa);
-        if (!p)
-            emu_fatal(c, EMU_EXIT_ERROR, "emu: executing from MMIO at RIP 0x%llx (physical 0x%llx) is not supported",
-                      (unsigned long long)c->rip, (unsigned long long)gpa);
-    }
+    if (e->tag[ACC_X] == (lin & ~0xfffull))
+        return (const uint8_t *)(uintptr_t)(lin + e->addend);
+    return emu_translate(c, lin, ACC_X, user, gpa);
+}
+
+/* Fetches and decodes the instruction at RIP into *i and returns its
+ * handler. Bytes come straight from the host page; an instruction
+ * crossing into the next page faults on that page only if it really needs
+ * its bytes. */
+static emu_op_fn fetch_decode(struct emu_cpu *c, struct insn *i)
+{
+    uint64_t lin = fetch_lin(c), gpa = 0;
+    bool user = emu_user(c);
+    const uint8_t *p = fetch_ptr(c, lin, &gpa);
+    if (!p)
+        emu_fatal(c, EMU_EXIT_ERROR, "emu: executing from MMIO at RIP 0x%llx (physical 0x%llx) is not supported",
+                  (unsigned long long)c->rip, (unsigned long long)gpa);
     struct decode_mode m = decode_mode(c);
-    uint8_t key = (uint8_t)(m.code64 | (m.def32 << 1));
     unsigned avail = 0x1000 - (unsigned)(lin & 0xfff);
-    emu_op_fn fn;
-    const struct insn *i;
-    struct emu_icache_entry *ce = NULL;
-    if (c->icache) {
-        uintptr_t h = (uintptr_t)p;
-        ce = &c->icache[(h ^ (h >> 12)) & (EMU_ICACHE_SIZE - 1)];
-        bool same;
-        if ((lin & 0xfff) <= 0x1000 - 16) {
-            uint64_t a, b;
-            memcpy(&a, p, 8);
-            memcpy(&b, p + 8, 8);
-            same = !(((a ^ ce->w[0]) & ce->m[0]) | ((b ^ ce->w[1]) & ce->m[1]));
-        } else {
-            same = memcmp(ce->insn.bytes, p, ce->insn.len) == 0;
-        }
-        if (ce->host == p && ce->mode == key && same) {
-            i = &ce->insn;
-            fn = ce->fn;
-            goto done;
-        }
-        ce->host = NULL;
-    }
-    int r = emu_decode(p, avail, m, ce ? &ce->insn : tmp);
-    if (r == DECODE_OK) {
-        i = ce ? &ce->insn : tmp;
-        fn = emu_dispatch(i);
-        if (ce) {
-            unsigned n = i->len;
-            ce->host = p;
-            ce->mode = key;
-            ce->fn = fn;
-            memset(ce->w, 0, sizeof(ce->w));
-            memcpy(ce->w, i->bytes, n);
-            ce->m[0] = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
-            ce->m[1] = n <= 8 ? 0 : n >= 16 ? ~0ull : (1ull << (8 * (n - 8))) - 1;
-        }
-    } else if (r == DECODE_MORE) {
+    int r = emu_decode(p, avail, m, i);
+    if (r == DECODE_MORE) {
         uint8_t buf[15];
-        uint64_t gpa;
         memcpy(buf, p, avail);
         const uint8_t *q = emu_translate(c, (lin | 0xfff) + 1, ACC_X, user, &gpa);
         if (!q)
             emu_fatal(c, EMU_EXIT_ERROR, "emu: executing from MMIO at 0x%llx is not supported",
                       (unsigned long long)gpa);
         memcpy(buf + avail, q, 15 - avail);
-        r = emu_decode(buf, 15, m, tmp);
-        if (r != DECODE_OK)
-            decode_fail(c, r);
-        i = tmp;
-        fn = emu_dispatch(i);
-    } else {
-        decode_fail(c, r);
+        r = emu_decode(buf, 15, m, i);
     }
-done:
+    if (r != DECODE_OK)
+        decode_fail(c, r);
     if (c->mode == MODE_LONG64)
         c->next_rip = c->rip + i->len;
     else
         c->next_rip = (c->rip + i->len) & (c->seg[SEG_CS].db ? 0xffffffffull : 0xffffull);
-    *out = i;
-    return fn;
+    return emu_dispatch(i);
+}
+
+/* Runs one instruction the slow way: fetched and decoded now, with the
+ * interrupt shadow and TF single-step handled. */
+static void step_one(struct emu_cpu *c)
+{
+    struct insn i;
+    bool shadow = c->intr_shadow;
+    bool single_step = c->rflags & RFLAGS_TF;
+    c->exec_page = 0;
+    emu_flags_checkpoint(c);
+    emu_op_fn fn = fetch_decode(c, &i);
+    fn(c, &i);
+    c->rip = c->next_rip;
+    if (shadow)
+        c->intr_shadow = false;
+    c->insns++;
+    if (single_step) {
+        /* TF at the start of an instruction: #DB trap after it (DR6.BS) */
+        c->dr6 |= 1u << 14;
+        emu_flags_checkpoint(c);
+        emu_raise(c, EXC_DB);
+    }
+}
+
+/* Runs up to budget instructions of block b, which starts at RIP. Only
+ * what each instruction architecturally needs is done per instruction;
+ * the block ends early when an instruction jumps (next_rip is not the
+ * fall-through), stops the run (c->exit) or asks for it (c->block_break:
+ * mode or TLB change, a store into this block's page). Faults longjmp out
+ * with c->rip on the faulting instruction. */
+static void run_block(struct emu_cpu *c, const struct emu_block *b, uint64_t budget)
+{
+    const struct emu_binsn *bi = emu_block_insns(b);
+    const struct emu_binsn *end = bi + (b->n < budget ? b->n : budget);
+    const uint64_t mask = b->ripmask;
+    c->block_break = false;
+    c->exec_page = b->page;
+    /* The next block is likely one of the linked ones: start loading their
+     * headers (and the guest bytes after this block) while this one runs.
+     * Prefetching NULL or any address never faults. */
+    __builtin_prefetch(b->next[0]);
+    __builtin_prefetch(b->next[1]);
+    __builtin_prefetch(b->host + b->nbytes);
+    for (; bi < end; bi++) {
+        uint64_t next = (c->rip + bi->i.len) & mask;
+        emu_flags_checkpoint(c);
+        c->next_rip = next;
+        bi->fn(c, &bi->i);
+        c->rip = c->next_rip;
+        c->insns++;
+        if (__builtin_expect((c->next_rip != next) | c->block_break | (c->exit != 0), 0))
+            break;
+    }
+    c->exec_page = 0;
+}
+
+/* The block at RIP, or NULL when RIP must be stepped alone (no cache,
+ * interrupt shadow, TF, an instruction across pages, MMIO, a RIP that
+ * would wrap inside the block). prev is the block that ran just before,
+ * at linear address *lin (updated): a successor on the same page with
+ * nothing in between that could change the TLB or the mode (block_break)
+ * needs no TLB lookup, as the translation of that page is still the one
+ * the TLB gave (x86 lets a TLB keep a translation until invalidated). */
+static struct emu_block *block_at_rip(struct emu_cpu *c, struct emu_block *prev, uint64_t *lin)
+{
+    if (!c->blocks || c->intr_shadow || (c->rflags & RFLAGS_TF))
+        return NULL;
+    uint64_t l = fetch_lin(c), gpa;
+    const uint8_t *p;
+    uint8_t key;
+    if (prev && !c->block_break && ((l ^ *lin) >> 12) == 0) {
+        p = prev->host + (int64_t)(l - *lin);
+        key = prev->mode;
+    } else {
+        p = fetch_ptr(c, l, &gpa);
+        if (!p)
+            return NULL;
+        struct decode_mode m = decode_mode(c);
+        key = (uint8_t)(m.code64 | (m.def32 << 1));
+    }
+    *lin = l;
+    struct emu_block *b;
+    if (prev && emu_block_matches(prev->next[p != prev->host + prev->nbytes], p, key))
+        b = prev->next[p != prev->host + prev->nbytes];  /* linked: no table lookup */
+    else {
+        unsigned avail = 0x1000 - (unsigned)(l & 0xfff);
+        if (c->flat && c->flat_base + c->flat_size - l < avail)
+            avail = (unsigned)(c->flat_base + c->flat_size - l);  /* a partial last page */
+        b = emu_block_get(c, prev, p, (unsigned)(l & 0xfff), avail, key);
+    }
+    if (b && !(key & 1) && c->rip + b->nbytes > b->ripmask + 1)
+        return NULL;
+    return b;
 }
 
 /* The hot loop, kept out of emu_run so that setjmp does not pin its
  * variables to the stack. */
 __attribute__((noinline)) static void run_loop(struct emu_cpu *c, uint64_t end)
 {
-    struct insn tmp;
+    struct emu_block *prev = NULL;
+    uint64_t lin = 0;
     while (c->insns < end) {
-        bool shadow = c->intr_shadow;
-        bool single_step = c->rflags & RFLAGS_TF;
-        emu_flags_checkpoint(c);
-        const struct insn *i;
-        emu_op_fn fn = fetch_decode(c, &tmp, &i);
-        fn(c, i);
-        c->rip = c->next_rip;
-        if (shadow)
-            c->intr_shadow = false;
-        c->insns++;
-        if (single_step) {
-            /* TF at the start of an instruction: #DB trap after it (DR6.BS) */
-            c->dr6 |= 1u << 14;
-            emu_flags_checkpoint(c);
-            emu_raise(c, EXC_DB);
-        }
+        struct emu_block *b = block_at_rip(c, prev, &lin);
+        if (b)
+            run_block(c, b, end - c->insns);
+        else
+            step_one(c);
+        prev = b;
         /* A kick (STI, POPF) is acted on once the interrupt shadow ends. */
         if (c->exit && !(c->exit == EMU_EXIT_KICK && c->intr_shadow))
             break;
@@ -262,6 +303,7 @@ uint64_t emu_run(struct emu_cpu *c, uint64_t max_insns)
             goto out;
         }
         c->intr_shadow = false;
+        c->exec_page = 0;
         emu_deliver_exception(c);
         if (c->exit)
             goto out;

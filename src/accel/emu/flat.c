@@ -79,7 +79,7 @@ int emu_flat_run(struct cpu_state *st, void *mem, uint64_t base, uint64_t size, 
     struct emu_cpu *c = calloc(1, sizeof(*c));
     if (!c)
         return err_set(-ENOMEM, "emu_flat_run: out of memory");
-    if (emu_icache_init(c) < 0) {
+    if (emu_blocks_init(c) < 0) {
         free(c);
         return err_set(-ENOMEM, "emu_flat_run: out of memory");
     }
@@ -140,7 +140,7 @@ int emu_flat_run(struct cpu_state *st, void *mem, uint64_t base, uint64_t size, 
     st->seg[SEG_GS].base = c->seg[SEG_GS].base;
     st->fx = c->fx;
     st->cr2 = c->cr2;
-    emu_icache_free(c);
+    emu_blocks_free(c);
     free(c);
     return rc;
 }

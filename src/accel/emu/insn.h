@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "accel/emu/emu.h"
 
@@ -87,13 +88,78 @@ enum {
  * *i, or a DECODE_* error. Never reads beyond avail (at most 15). */
 int emu_decode(const uint8_t *buf, unsigned avail, struct decode_mode m, struct insn *i);
 
-struct emu_icache_entry {
-    const uint8_t *host;  /* first byte of the instruction, NULL if empty */
-    uint64_t w[2], m[2];  /* the instruction's bytes and the mask of its length */
-    uint8_t mode;         /* decode_mode the entry was decoded in */
+/* One instruction of a decoded block (block.c): the handler and its operands. */
+struct emu_binsn {
     emu_op_fn fn;
-    struct insn insn;
+    struct insn i;
 };
+
+/* A decoded block: instructions that run one after another, decoded once.
+ * It starts at host byte host, lies within one guest page and ends with a
+ * control transfer or an instruction that changes how code is fetched. The
+ * header is followed by a copy of the raw bytes (checked at each entry, in
+ * the header's cache line for short blocks), then by the instructions. */
+struct emu_block {
+    const uint8_t *host;  /* first byte */
+    uintptr_t page;       /* host address of the first byte of its guest page */
+    uint64_t ripmask;     /* RIP wrap of the mode: 0xffff, 0xffffffff or ~0 */
+    struct emu_block *next[2]; /* last blocks run after this one: fall-through, other */
+    uint16_t nbytes;      /* bytes covered */
+    uint16_t ins_off;     /* offset of the instructions from the header */
+    uint8_t n;            /* instructions */
+    uint8_t mode;         /* decode_mode key: code64 | def32 << 1 */
+    bool wide;            /* 8 bytes from host are readable (for the check of short blocks) */
+    uint8_t bytes[];      /* nbytes, then padding, then the instructions */
+};
+
+static inline const struct emu_binsn *emu_block_insns(const struct emu_block *b)
+{
+    return (const struct emu_binsn *)(const void *)((const uint8_t *)b + b->ins_off);
+}
+
+/* True when block b starts at host byte p, was decoded in mode key and
+ * its bytes are still those of guest memory (the self-modifying code
+ * check). Reads 8 bytes at b->bytes even for shorter blocks: the
+ * instructions follow them. */
+static inline bool emu_block_matches(const struct emu_block *b, const uint8_t *p, uint8_t key)
+{
+    if (!b || b->host != p || b->mode != key)
+        return false;
+    unsigned n = b->nbytes;
+    uint64_t x, y, d = 0;
+    if (n <= 8 && b->wide) {
+        memcpy(&x, b->bytes, 8);
+        memcpy(&y, p, 8);
+        return !((x ^ y) & (n == 8 ? ~0ull : (1ull << (8 * n)) - 1));
+    }
+    if (n < 8) {
+        for (unsigned k = 0; k < n; k++)
+            d |= (uint64_t)(b->bytes[k] ^ p[k]);
+        return !d;
+    }
+    unsigned k = 0;
+    for (; k + 8 <= n; k += 8) {
+        memcpy(&x, b->bytes + k, 8);
+        memcpy(&y, p + k, 8);
+        d |= x ^ y;
+    }
+    if (k < n) {  /* the last 8 bytes, overlapping */
+        memcpy(&x, b->bytes + n - 8, 8);
+        memcpy(&y, p + n - 8, 8);
+        d |= x ^ y;
+    }
+    return !d;
+}
+
+/* The block that starts at host byte p, at offset page_off in its guest
+ * page with avail bytes readable from p (to the page end, or to the end
+ * of the flat runner's memory), in decode mode key (decoding it if it is not cached or its bytes
+ * changed); NULL when none can be built there (the first instruction
+ * crosses the page or does not decode): the caller then steps that
+ * instruction alone. prev, when not NULL, is the block that ran just
+ * before: its successor links are tried first and updated. */
+struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const uint8_t *p, unsigned page_off,
+                                unsigned avail, uint8_t key);
 
 /* Returns the handler for a decoded instruction (never NULL: unknown
  * entries map to op_unimpl). */

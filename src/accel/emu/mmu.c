@@ -19,6 +19,7 @@
 
 void emu_tlb_flush(struct emu_cpu *c, bool keep_global)
 {
+    c->block_break = true;  /* the running block's page may be gone */
     for (int m = 0; m < 2; m++)
         for (int k = 0; k < EMU_TLB_SIZE; k++) {
             struct emu_tlb_entry *e = &c->tlb[m][k];
@@ -34,6 +35,7 @@ void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
     /* A large page may be cached in many 4 KiB entries: drop every entry
      * that maps the same 2 MiB region, and the exact one. */
     uint64_t page = lin & ~0xfffull;
+    c->block_break = true;
     for (int m = 0; m < 2; m++)
         for (int k = 0; k < EMU_TLB_SIZE; k++) {
             struct emu_tlb_entry *e = &c->tlb[m][k];
@@ -163,11 +165,15 @@ static uint8_t *translate_flat(struct emu_cpu *c, uint64_t lin, int acc, uint64_
     /* Cache the page only when all of it is inside the flat range. */
     if (page >= c->flat_base && page + 0x1000 <= c->flat_base + c->flat_size && page + 0x1000 > page) {
         struct emu_tlb_entry *e = &c->tlb[TLB_USER][(lin >> 12) & (EMU_TLB_SIZE - 1)];
-        e->tag[ACC_R] = e->tag[ACC_W] = e->tag[ACC_X] = page;
         e->addend = (uintptr_t)c->flat_mem - (uintptr_t)c->flat_base;
+        e->wcode = emu_code_page(c, (uintptr_t)(page + e->addend));
+        e->tag[ACC_R] = e->tag[ACC_X] = page;
+        e->tag[ACC_W] = e->wcode ? TLB_INVALID : page;
         e->gpa = page;
         e->global = false;
     }
+    if (acc == ACC_W)
+        emu_code_written(c, (uintptr_t)(c->flat_mem + (page - c->flat_base)));
     return c->flat_mem + (lin - c->flat_base);
 }
 
@@ -189,12 +195,16 @@ uint8_t *emu_translate(struct emu_cpu *c, uint64_t lin, int acc, bool user, uint
         return NULL;
     uint64_t page = lin & ~0xfffull;
     struct emu_tlb_entry *t = &c->tlb[user][(lin >> 12) & (EMU_TLB_SIZE - 1)];
+    bool code = emu_code_page(c, (uintptr_t)host);
     t->tag[ACC_R] = page;
-    t->tag[ACC_W] = (w.w_ok && w.dirty) ? page : TLB_INVALID;
+    t->tag[ACC_W] = (w.w_ok && w.dirty && !code) ? page : TLB_INVALID;
+    t->wcode = w.w_ok && w.dirty && code;
     t->tag[ACC_X] = w.x_ok ? page : TLB_INVALID;
     t->addend = (uintptr_t)host - (uintptr_t)page;
     t->gpa = ppage;
     t->global = w.global;
+    if (acc == ACC_W && code)
+        emu_code_written(c, (uintptr_t)host);
     return host + (w.gpa & 0xfff);
 }
 
@@ -221,6 +231,17 @@ void emu_probe_write(struct emu_cpu *c, uint64_t lin, unsigned n, bool user)
         emu_translate(c, (lin | 0xfff) + 1, ACC_W, user, &gpa);
 }
 
+/* The TLB's host pointer for a store to a writable code page (wcode), or
+ * NULL: such stores skip the walk but are reported to the block cache. */
+static inline uint8_t *code_store_ptr(struct emu_cpu *c, uint64_t lin, bool user)
+{
+    const struct emu_tlb_entry *e = &c->tlb[user][(lin >> 12) & (EMU_TLB_SIZE - 1)];
+    if (!e->wcode || e->tag[ACC_R] != (lin & ~0xfffull))
+        return NULL;
+    emu_code_written(c, (uintptr_t)((lin & ~0xfffull) + e->addend));
+    return (uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
 void emu_write_slow(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v, bool user)
 {
     uint64_t gpa;
@@ -228,6 +249,11 @@ void emu_write_slow(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v, 
         emu_probe_write(c, lin, size, user);
         for (unsigned k = 0; k < size; k++)
             emu_write_slow(c, lin + k, 1, v >> (8 * k), user);
+        return;
+    }
+    uint8_t *cp = code_store_ptr(c, lin, user);
+    if (cp) {
+        emu_st(cp, size, v);
         return;
     }
     uint8_t *h = emu_translate(c, lin, ACC_W, user, &gpa);
@@ -276,5 +302,8 @@ void *emu_rmw_ptr(struct emu_cpu *c, uint64_t lin, unsigned size)
     const struct emu_tlb_entry *e = &c->tlb[user][(lin >> 12) & (EMU_TLB_SIZE - 1)];
     if (e->tag[ACC_W] == (lin & ~0xfffull))
         return (void *)(uintptr_t)(lin + e->addend);
+    void *cp = code_store_ptr(c, lin, user);
+    if (cp)
+        return cp;
     return emu_translate(c, lin, ACC_W, user, &gpa);
 }

@@ -757,6 +757,18 @@ static void test_self_modifying(struct flat *f)
     CHECK_EQ(f->st.regs[GPR_RAX], 2);
 }
 
+/* lea rdi, [rip + X]; mov byte ptr [rdi + 1], 2; X: mov eax, 1; int3: the
+ * store changes the next instruction, already decoded in the same block */
+static void test_self_modifying_next(struct flat *f)
+{
+    static const uint8_t code[] = { 0x48, 0x8d, 0x3d, 0x04, 0x00, 0x00, 0x00, 0xc6, 0x47, 0x01, 0x02, 0xb8, 0x01, 0x00, 0x00, 0x00, 0xcc };
+    flat_init(f);
+    flat_run(f, code, sizeof(code), 100000);
+    CHECK_EQ(f->rc, 0);
+    CHECK_EQ(f->res.vector, 3);
+    CHECK_EQ(f->st.regs[GPR_RAX], 2);
+}
+
 /* mov eax, 0x1234; mov bl, ah; add ah, al; mov cl, 0x80; sar cl, 7; mov r9b, 5; mov sil, 7; int3 */
 static void test_byte_regs_high(struct flat *f)
 {
@@ -968,6 +980,7 @@ int main(void)
     test_jmp_indirect(f);
     test_fetch_off_end(f);
     test_self_modifying(f);
+    test_self_modifying_next(f);
     test_byte_regs_high(f);
     test_ops16(f);
     test_addr32(f);

@@ -1,0 +1,241 @@
+/* Decoded blocks: runs of instructions decoded once and kept per vCPU, so
+ * the step loop pays one lookup per block instead of a fetch and a decode
+ * per instruction.
+ *
+ * A block starts at a host byte (found through the TLB: it names the
+ * physical page), lies within that 4 KiB page and ends after a control
+ * transfer or an instruction that can change how code is fetched or
+ * decoded (mode, CS, paging, interrupt shadow), or after BLOCK_MAX_INSNS.
+ * It holds, contiguously, each instruction's handler and decoded operands,
+ * then a copy of its bytes.
+ *
+ * Self-modifying code, DMA into code and remapped pages: a block is used
+ * only if its copied bytes still equal guest memory (checked once when the
+ * block is entered), so any change made while the block was not running
+ * is seen, whoever made it (this vCPU, another one, a device). A store
+ * made by the running block into its own page must end the block: pages
+ * that blocks were decoded from are "code pages" of the vCPU; its TLB
+ * never holds a fast write tag for them (emu_tlb_entry.wcode), so such
+ * stores take emu_write_slow / emu_translate, which call emu_code_written.
+ * Another vCPU writing into the block this vCPU is running is
+ * cross-modifying code, which x86 only defines after a serializing event
+ * (an interrupt, IRET...): a block boundary here. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "accel/emu/insn.h"
+
+#define BLOCK_HASH 16384        /* direct-mapped on the host address */
+#define CODE_SET 8192           /* code pages (open addressing) */
+#define CODE_SET_MAX (CODE_SET * 3 / 4)
+#define BLOCK_MAX_INSNS 32
+/* Blocks live in one arena per vCPU, emptied all at once when full: a
+ * block replaced in the hash table stays valid memory, so the successor
+ * links of other blocks never dangle (a link is checked like a hash hit). */
+#define ARENA_SIZE (32u << 20)
+
+struct emu_blocks {
+    struct emu_block *tab[BLOCK_HASH];
+    uintptr_t code[CODE_SET];   /* host page addresses, 0: empty slot */
+    unsigned ncode;
+    uint8_t *arena;
+    size_t used;
+    uint64_t resets;            /* times the arena was emptied */
+};
+
+/* One anonymous mapping for the tables and the arena: its pages cost
+ * memory only once touched (and malloc debugging such as MALLOC_PERTURB_
+ * does not fill 32 MiB at each flat run). */
+#define BLOCKS_MAP_SIZE (((sizeof(struct emu_blocks) + 4095) & ~(size_t)4095) + ARENA_SIZE)
+
+int emu_blocks_init(struct emu_cpu *c)
+{
+    void *m = mmap(NULL, BLOCKS_MAP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return -ENOMEM;
+    struct emu_blocks *bc = m;
+    bc->arena = (uint8_t *)m + (BLOCKS_MAP_SIZE - ARENA_SIZE);
+    c->blocks = bc;
+    return 0;
+}
+
+static void drop_all(struct emu_blocks *bc)
+{
+    memset(bc->tab, 0, sizeof(bc->tab));
+    memset(bc->code, 0, sizeof(bc->code));
+    bc->ncode = 0;
+    bc->used = 0;
+    bc->resets++;
+}
+
+void emu_blocks_free(struct emu_cpu *c)
+{
+    if (!c->blocks)
+        return;
+    munmap(c->blocks, BLOCKS_MAP_SIZE);
+    c->blocks = NULL;
+}
+
+static inline unsigned page_hash(uintptr_t page)
+{
+    return (unsigned)((page >> 12) ^ (page >> 25)) & (CODE_SET - 1);
+}
+
+bool emu_code_page(const struct emu_cpu *c, uintptr_t host_page)
+{
+    const struct emu_blocks *bc = c->blocks;
+    if (!bc)
+        return false;
+    for (unsigned k = page_hash(host_page);; k = (k + 1) & (CODE_SET - 1)) {
+        if (bc->code[k] == host_page)
+            return true;
+        if (!bc->code[k])
+            return false;
+    }
+}
+
+/* Makes host_page (the host address of a guest page's first byte) a code page: from now on this vCPU's stores to it are
+ * seen (the fast write tags that map it are turned into wcode). */
+static void mark_code(struct emu_cpu *c, uintptr_t host_page)
+{
+    struct emu_blocks *bc = c->blocks;
+    if (emu_code_page(c, host_page))
+        return;
+    if (bc->ncode >= CODE_SET_MAX) {
+        /* Forget everything: no block is left whose page needs watching. */
+        drop_all(bc);
+    }
+    unsigned k = page_hash(host_page);
+    while (bc->code[k])
+        k = (k + 1) & (CODE_SET - 1);
+    bc->code[k] = host_page;
+    bc->ncode++;
+    for (int m = 0; m < 2; m++)
+        for (int t = 0; t < EMU_TLB_SIZE; t++) {
+            struct emu_tlb_entry *e = &c->tlb[m][t];
+            if (e->tag[ACC_W] != TLB_INVALID && (uintptr_t)(e->tag[ACC_W] + e->addend) == host_page) {
+                e->tag[ACC_W] = TLB_INVALID;
+                e->wcode = true;
+            }
+        }
+}
+
+/* Instructions after which a block ends: control transfers (the next
+ * instruction is elsewhere), and those that may change the mode, CS, CPL,
+ * paging, RFLAGS.TF/IF or the interrupt shadow, or that stop the run. The
+ * step loop also ends a block at run time when an instruction changes
+ * next_rip, sets c->exit or c->block_break, so this list only has to keep
+ * blocks short where that is cheaper than a check. */
+static bool ends_block(const struct insn *i, emu_op_fn fn)
+{
+    if (fn == op_ud || fn == op_unimpl)
+        return true;
+    uint8_t op = i->op;
+    if (i->map == MAP_1BYTE) {
+        if ((op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xef) || (op >= 0xc2 && op <= 0xc5) ||
+            (op >= 0xca && op <= 0xcf) || (op >= 0x6c && op <= 0x6f))
+            return true;
+        switch (op) {
+        case 0x07: case 0x17: case 0x1f:   /* POP ES/SS/DS */
+        case 0x62:                         /* BOUND */
+        case 0x8e:                         /* MOV Sreg */
+        case 0x9a:                         /* CALL far */
+        case 0x9d:                         /* POPF */
+        case 0xf1: case 0xf4:              /* INT1, HLT */
+        case 0xfa: case 0xfb:              /* CLI, STI */
+            return true;
+        case 0xff:                         /* CALL/JMP near and far */
+            return i->nnn >= 2 && i->nnn <= 5;
+        case 0xa4: case 0xa5: case 0xa6: case 0xa7: case 0xaa: case 0xab:
+        case 0xac: case 0xad: case 0xae: case 0xaf:
+            return i->rep != 0;            /* may resume at itself */
+        default:
+            return false;
+        }
+    }
+    if (i->map == MAP_0F) {
+        if (op <= 0x0b || (op >= 0x20 && op <= 0x23) || (op >= 0x30 && op <= 0x35) || (op >= 0x80 && op <= 0x8f))
+            return true;
+        switch (op) {
+        case 0xa1: case 0xa9:              /* POP FS/GS */
+        case 0xa2:                         /* CPUID (serializing) */
+        case 0xae:                         /* FXRSTOR, LDMXCSR, fences */
+        case 0xb2: case 0xb4: case 0xb5:   /* LSS/LFS/LGS */
+            return true;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+static inline unsigned block_hash(const uint8_t *p)
+{
+    uintptr_t h = (uintptr_t)p;
+    return (unsigned)(h ^ (h >> 14) ^ (h >> 28)) & (BLOCK_HASH - 1);
+}
+
+static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned page_off, unsigned avail, uint8_t key)
+{
+    struct decode_mode m = { key & 1, (key >> 1) & 1 };
+    struct emu_binsn ins[BLOCK_MAX_INSNS];
+    unsigned off = 0, n = 0;
+    while (n < BLOCK_MAX_INSNS && off < avail) {
+        if (emu_decode(p + off, avail - off, m, &ins[n].i) != DECODE_OK)
+            break;  /* crosses the page or faults: the next block's first instruction */
+        ins[n].fn = emu_dispatch(&ins[n].i);
+        off += ins[n].i.len;
+        bool last = ends_block(&ins[n].i, ins[n].fn);
+        n++;
+        if (last)
+            break;
+    }
+    if (n == 0)
+        return NULL;
+    struct emu_blocks *bc = c->blocks;
+    size_t ins_off = (sizeof(struct emu_block) + off + 7) & ~(size_t)7;
+    size_t size = (ins_off + n * sizeof(ins[0]) + 63) & ~(size_t)63;
+    if (bc->used + size > ARENA_SIZE)
+        drop_all(bc);
+    mark_code(c, (uintptr_t)(p - page_off));  /* may empty the arena too */
+    struct emu_block *b = (struct emu_block *)(void *)(bc->arena + bc->used);
+    bc->used += size;
+    b->host = p;
+    b->page = (uintptr_t)(p - page_off);
+    b->ripmask = m.code64 ? ~0ull : m.def32 ? 0xffffffffull : 0xffffull;
+    b->next[0] = b->next[1] = NULL;
+    b->nbytes = (uint16_t)off;
+    b->ins_off = (uint16_t)ins_off;
+    b->n = (uint8_t)n;
+    b->mode = key;
+    b->wide = avail >= 8;
+    memcpy(b->bytes, p, off);
+    memcpy((uint8_t *)b + ins_off, ins, n * sizeof(ins[0]));
+    return b;
+}
+
+struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const uint8_t *p, unsigned page_off,
+                                unsigned avail, uint8_t key)
+{
+    struct emu_blocks *bc = c->blocks;
+    unsigned link = 1;
+    if (prev) {
+        link = p == prev->host + prev->nbytes ? 0 : 1;
+        if (emu_block_matches(prev->next[link], p, key))
+            return prev->next[link];
+    }
+    struct emu_block **slot = &bc->tab[block_hash(p)];
+    struct emu_block *b = *slot;
+    if (!emu_block_matches(b, p, key)) {
+        uint64_t resets = bc->resets;
+        b = build(c, p, page_off, avail, key);
+        if (bc->resets != resets)
+            prev = NULL;  /* it was in the emptied arena */
+        bc->tab[block_hash(p)] = b;
+    }
+    if (prev)
+        prev->next[link] = b;
+    return b;
+}

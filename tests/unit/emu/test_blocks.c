@@ -1,0 +1,99 @@
+/* The decoded-block cache (block.c): code changed in guest memory is
+ * executed as it now is, whoever changed it and through whichever linear
+ * address; a store into the running block takes effect for the next
+ * instruction; blocks are found again after the bytes come back. */
+#include "../test.h"
+#include "sys_util.h"
+
+#define ALIAS 0x1f0000ull  /* a second linear page for the kernel code page */
+
+static struct sysm *new_machine(void)
+{
+    struct sysm *m = sys_new();
+    CHECK_EQ(emu_blocks_init(&m->c), 0);
+    wr64(m, SYS_PT + (ALIAS >> 12) * 8, SYS_KCODE | 7);
+    return m;
+}
+
+static void free_machine(struct sysm *m)
+{
+    emu_blocks_free(&m->c);
+    sys_free(m);
+}
+
+/* Runs from rip to a HLT. */
+static void run_at(struct sysm *m, uint64_t rip)
+{
+    m->c.rip = rip;
+    m->c.run_state = CPU_RUNNABLE;
+    sys_run(m, 10000);
+    CHECK_EQ(m->c.exit, EMU_EXIT_HLT);
+}
+
+/* The host (a device doing DMA, another vCPU) rewrites code between runs. */
+static void test_external_write(void)
+{
+    struct sysm *m = new_machine();
+    static const uint8_t one[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4 };  /* mov eax, 1; hlt */
+    sys_code(m, SYS_KCODE, one, sizeof(one));
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.r[GPR_RAX], 1);
+    m->ram[SYS_KCODE + 1] = 3;  /* mov eax, 3 */
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.r[GPR_RAX], 3);
+    m->ram[SYS_KCODE + 1] = 1;  /* back to the first form */
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.r[GPR_RAX], 1);
+    free_machine(m);
+}
+
+/* A store into the running block, through another linear address (an
+ * alias of the code page, as Linux's text_poke uses) whose TLB entry was
+ * made writable before the page held code; and a store through the code's
+ * own address. Both change instructions later in the same block. */
+static void test_store_into_running_block(void)
+{
+    struct sysm *m = new_machine();
+    /* at 0x12000: mov rdi, ALIAS; mov byte [rdi + 0x800], 0; jmp 0x10000 */
+    static const uint8_t warm[] = { 0x48, 0xc7, 0xc7, 0x00, 0x00, 0x1f, 0x00, 0xc6, 0x87, 0x00, 0x08, 0x00, 0x00, 0x00,
+                                    0xe9, 0xed, 0xdf, 0xff, 0xff };
+    /* at 0x10000: mov rdi, ALIAS + 11; mov byte [rdi + 1], 2; mov eax, 1;
+     *             mov byte [0x10019], 5; mov ecx, 1; hlt */
+    static const uint8_t code[] = { 0x48, 0xc7, 0xc7, 0x0b, 0x00, 0x1f, 0x00, 0xc6, 0x47, 0x01, 0x02,
+                                    0xb8, 0x01, 0x00, 0x00, 0x00,
+                                    0xc6, 0x04, 0x25, 0x19, 0x00, 0x01, 0x00, 0x05,
+                                    0xb9, 0x01, 0x00, 0x00, 0x00, 0xf4 };
+    sys_code(m, 0x12000, warm, sizeof(warm));
+    sys_code(m, SYS_KCODE, code, sizeof(code));
+    run_at(m, 0x12000);
+    CHECK_EQ(m->c.r[GPR_RAX], 2);
+    CHECK_EQ(m->c.r[GPR_RCX], 5);
+    CHECK_EQ(m->ram[SYS_KCODE + 12], 2);
+    /* again, from the patched bytes (the stores write what is there) */
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.r[GPR_RAX], 2);
+    CHECK_EQ(m->c.r[GPR_RCX], 5);
+    free_machine(m);
+}
+
+/* A loop runs from its block many times; the count is exact. */
+static void test_loop_count(void)
+{
+    struct sysm *m = new_machine();
+    /* mov ecx, 1000; xor eax, eax; L: add eax, 2; dec ecx; jnz L; hlt */
+    static const uint8_t code[] = { 0xb9, 0xe8, 0x03, 0x00, 0x00, 0x31, 0xc0, 0x83, 0xc0, 0x02, 0xff, 0xc9, 0x75, 0xf9, 0xf4 };
+    sys_code(m, SYS_KCODE, code, sizeof(code));
+    uint64_t before = m->c.insns;
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.r[GPR_RAX], 2000);
+    CHECK_EQ(m->c.insns - before, 2 + 3 * 1000 + 1);
+    free_machine(m);
+}
+
+int main(void)
+{
+    test_external_write();
+    test_store_into_running_block();
+    test_loop_count();
+    TEST_MAIN_END();
+}
