@@ -263,6 +263,24 @@ static void test_fault_keeps_lazy_flags(struct flat *f)
     CHECK_EQ(f->st.rflags & 0x8d5, RFLAGS_CF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF);
 }
 
+/* A fault in an instruction that does not save the flags (a MOV load in
+ * a decoded block) after one that did (STC) and one that changed them
+ * (SUB): the fault must keep the SUB's flags, not put back the copy saved
+ * before the STC.
+ * xor eax, eax; stc; sub eax, 1; mov rbx, [rsi]; int3 */
+static void test_fault_keeps_later_flags(struct flat *f)
+{
+    static const uint8_t code[] = { 0x31, 0xc0, 0xf9, 0x83, 0xe8, 0x01, 0x48, 0x8b, 0x1e, 0xcc };
+    flat_init(f);
+    f->st.regs[GPR_RSI] = FLAT_BASE + FLAT_SIZE;
+    f->st.regs[GPR_RBX] = 7;
+    flat_run(f, code, sizeof(code), 100000);
+    CHECK_EQ(f->res.vector, 14);
+    CHECK_EQ(f->st.rip, FLAT_BASE + 6);
+    CHECK_EQ(f->st.regs[GPR_RBX], 7);
+    CHECK_EQ(f->st.rflags & 0x8d5, RFLAGS_CF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF);
+}
+
 /* REPE CMPSB that faults on its third byte: the two complete iterations
  * stay done, flags included (ZF/PF of 5 - 5), not the SUB's from before.
  * xor eax, eax; sub eax, 1; repe cmpsb; int3 */
@@ -992,6 +1010,7 @@ int main(void)
     test_rep_zero_count(f);
     test_tsc_adjust_cpuid(f);
     test_fault_keeps_lazy_flags(f);
+    test_fault_keeps_later_flags(f);
     test_repe_cmpsb_fault_flags(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
