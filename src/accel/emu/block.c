@@ -180,7 +180,7 @@ static bool ends_block(const struct insn *i, emu_op_fn fn)
  * memory operand before they record flags and write none. */
 static bool flags_safe(const struct insn *i, emu_op_fn fn)
 {
-    if (i->map == MAP_1BYTE && emu_specialize(i, NULL))
+    if (emu_specialize(i, NULL))
         return true;
     static const emu_op_fn no_flags[] = {
         op_mov_E_G, op_mov_G_E, op_mov_E_I, op_mov_Zv_Iv, op_mov_Zb_Ib, op_movzx_Gv_E, op_movsx_Gv_E,
