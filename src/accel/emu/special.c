@@ -35,10 +35,17 @@ static void op_mov_Gd_Ed_rr(struct emu_cpu *c, const struct insn *i) { c->r[i->r
  * base (checked by emu_specialize): the offset itself when canonical. */
 static inline uint64_t lin64(struct emu_cpu *c, const struct insn *i, unsigned size)
 {
-    uint64_t ea = insn_ea(c, i);
+    /* insn_ea without the address-size mask (64 bits here), computed once */
+    uint64_t ea = (uint64_t)i->disp;
+    if (i->ea_base == EA_RIP)
+        ea += c->rip + i->len;
+    else if (i->ea_base != EA_NONE)
+        ea += c->r[i->ea_base];
+    if (i->ea_index != EA_NONE)
+        ea += c->r[i->ea_index] << i->ea_scale;
     if (c->mode == MODE_LONG64 && emu_canonical(ea))
         return ea;
-    return insn_lin(c, i, size);
+    return emu_linear(c, i->ea_seg, ea, size);  /* what insn_lin does then */
 }
 
 static void op_mov_Gq_M64(struct emu_cpu *c, const struct insn *i)
