@@ -171,6 +171,37 @@ static bool ends_block(const struct insn *i, emu_op_fn fn)
     return false;
 }
 
+/* True when instruction i (handler fn) leaves the flags unchanged
+ * whenever it faults, so the block loop need not save them before it
+ * (insn.ckpt). Either it never writes them (MOV, LEA, PUSH/POP, branches,
+ * CMOV/SETcc only read them), or it cannot fault at all (ALU, shifts,
+ * IMUL, INC/DEC between registers and immediates, without LOCK, which
+ * would be #UD), or it is one of special.c's forms, which read their
+ * memory operand before they record flags and write none. */
+static bool flags_safe(const struct insn *i, emu_op_fn fn)
+{
+    if (emu_specialize(i, NULL))
+        return true;
+    static const emu_op_fn no_flags[] = {
+        op_mov_E_G, op_mov_G_E, op_mov_E_I, op_mov_Zv_Iv, op_mov_Zb_Ib, op_movzx_Gv_E, op_movsx_Gv_E,
+        op_movsxd_Gv_Ed, op_lea_Gv_M, op_push_Zv, op_pop_Zv, op_push_I, op_call_J, op_jmp_J, op_jcc_J,
+        op_ret, op_cmovcc_Gv_Ev, op_setcc_Eb, op_nop, op_nop_Ev, op_leave, op_bswap_Zv, op_cbw, op_cwd,
+    };
+    for (size_t k = 0; k < sizeof(no_flags) / sizeof(no_flags[0]); k++)
+        if (fn == no_flags[k])
+            return true;
+    if (i->lock || (i->has_modrm && i->mod != 3))
+        return false;
+    static const emu_op_fn reg_only[] = {
+        op_alu_E_G, op_alu_G_E, op_alu_A_I, op_grp1_E_I, op_grp2_E, op_imul_Gv_Ev, op_imul_Gv_Ev_I,
+        op_incdec_Zv, op_test_E_G, op_test_A_I,
+    };
+    for (size_t k = 0; k < sizeof(reg_only) / sizeof(reg_only[0]); k++)
+        if (fn == reg_only[k])
+            return true;
+    return false;
+}
+
 static inline unsigned block_hash(const uint8_t *p)
 {
     uintptr_t h = (uintptr_t)p;
@@ -186,6 +217,7 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
         if (emu_decode(p + off, avail - off, m, &ins[n].i) != DECODE_OK)
             break;  /* crosses the page or faults: the next block's first instruction */
         ins[n].fn = emu_dispatch(&ins[n].i);
+        ins[n].i.ckpt = !flags_safe(&ins[n].i, ins[n].fn);
         off += ins[n].i.len;
         bool last = ends_block(&ins[n].i, ins[n].fn);
         n++;

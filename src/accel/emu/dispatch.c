@@ -84,7 +84,7 @@ emu_op_fn emu_dispatch(const struct insn *i)
 {
     switch (i->map) {
     case MAP_1BYTE: return emu_specialize(i, map_1byte[i->op]);
-    case MAP_0F: return map_0f[i->op];
+    case MAP_0F: return emu_specialize(i, map_0f[i->op]);
     case MAP_0F38: return op_0f38;
     default: return op_0f3a;
     }

@@ -142,6 +142,7 @@ struct emu_cpu {
      * emu_flags_checkpoint() / emu_flags_rollback(). */
     uint64_t rflags_start;
     struct emu_lazy_flags lf_start;
+    uint64_t ckpt_insns;  /* c->insns when they were saved */
 
     struct cpu_segment seg[SEG_COUNT];
     struct cpu_segment tr, ldtr;
@@ -215,17 +216,24 @@ static inline void emu_flags_sync(struct emu_cpu *c)
     }
 }
 
-/* The step loop saves the flags before each instruction and puts them
- * back when it faults (so a faulting instruction leaves the flags of
- * before it); a REP CMPS/SCAS saves them after each complete iteration. */
+/* The step loop saves the flags before an instruction and puts them back
+ * when it faults (so a faulting instruction leaves the flags of before
+ * it); a REP CMPS/SCAS saves them after each complete iteration. In a
+ * decoded block only the instructions that could fault after changing the
+ * flags save them (insn.ckpt, block.c): the others leave the flags as
+ * they were whenever they fault, so a saved copy from an earlier
+ * instruction (c->ckpt_insns != c->insns) is not put back. */
 static inline void emu_flags_checkpoint(struct emu_cpu *c)
 {
     c->rflags_start = c->rflags;
     c->lf_start = c->lf;
+    c->ckpt_insns = c->insns;
 }
 
 static inline void emu_flags_rollback(struct emu_cpu *c)
 {
+    if (c->ckpt_insns != c->insns)
+        return;  /* saved before an earlier instruction: the flags are right */
     c->rflags = c->rflags_start;
     c->lf = c->lf_start;
 }

@@ -213,7 +213,8 @@ static void run_block(struct emu_cpu *c, const struct emu_block *b, uint64_t bud
     __builtin_prefetch(b->host + b->nbytes);
     for (; bi < end; bi++) {
         uint64_t next = (c->rip + bi->i.len) & mask;
-        emu_flags_checkpoint(c);
+        if (bi->i.ckpt)
+            emu_flags_checkpoint(c);
         c->next_rip = next;
         bi->fn(c, &bi->i);
         c->rip = c->next_rip;
@@ -307,6 +308,9 @@ uint64_t emu_run(struct emu_cpu *c, uint64_t max_insns)
         emu_deliver_exception(c);
         if (c->exit)
             goto out;
+        /* delivery changed the flags: a fault in the first instruction of
+         * the handler must not put back those of the faulting one */
+        emu_flags_checkpoint(c);
     }
     run_loop(c, end);
 out:

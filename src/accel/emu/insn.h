@@ -61,6 +61,7 @@ struct insn {
     uint8_t ea_index;   /* register or EA_NONE */
     uint8_t ea_scale;   /* 0..3 (shift) */
     uint8_t ea_seg;     /* default segment (SS for rBP/rSP bases) or the override */
+    bool ckpt;          /* in a block: save the flags before it (block.c, flags_safe) */
     int64_t disp;
 
     uint64_t imm;       /* first immediate, sign- or zero-extended as the opcode says */

@@ -4,7 +4,7 @@
  * immediate (group 1), INC/DEC of a register, MUL r/m32 and r/m64 (the
  * kernel's multiprecision RSA loops: MUL, ADD/ADC, SUB/SBB, INC, JNZ), SHL/SHR/SAR of a 32/64-bit register by 1 or an
  * immediate, MOV, LEA and the ALU ops with a 32/64-bit register and a
- * memory source in 64-bit mode. They do what the general
+ * memory source in 64-bit mode, Jcc in 64-bit mode. They do what the general
  * handlers (data.c, alu.c) do for that form, without deciding again on
  * every execution the operand size, register-or-memory, the byte-register
  * and LOCK rules, and which ALU op it is.
@@ -35,10 +35,17 @@ static void op_mov_Gd_Ed_rr(struct emu_cpu *c, const struct insn *i) { c->r[i->r
  * base (checked by emu_specialize): the offset itself when canonical. */
 static inline uint64_t lin64(struct emu_cpu *c, const struct insn *i, unsigned size)
 {
-    uint64_t ea = insn_ea(c, i);
+    /* insn_ea without the address-size mask (64 bits here), computed once */
+    uint64_t ea = (uint64_t)i->disp;
+    if (i->ea_base == EA_RIP)
+        ea += c->rip + i->len;
+    else if (i->ea_base != EA_NONE)
+        ea += c->r[i->ea_base];
+    if (i->ea_index != EA_NONE)
+        ea += c->r[i->ea_index] << i->ea_scale;
     if (c->mode == MODE_LONG64 && emu_canonical(ea))
         return ea;
-    return insn_lin(c, i, size);
+    return emu_linear(c, i->ea_seg, ea, size);  /* what insn_lin does then */
 }
 
 static void op_mov_Gq_M64(struct emu_cpu *c, const struct insn *i)
@@ -314,8 +321,33 @@ static void op_mul_Ed_r(struct emu_cpu *c, const struct insn *i) { mul_src(c, 4,
 static void op_mul_Mq64(struct emu_cpu *c, const struct insn *i) { mul_src(c, 8, emu_read_lin(c, lin64(c, i, 8), 8)); }
 static void op_mul_Md64(struct emu_cpu *c, const struct insn *i) { mul_src(c, 4, emu_read_lin(c, lin64(c, i, 4), 4)); }
 
+/* ---- Jcc in 64-bit mode (70..7F, 0F 80..8F; F64: osz 8 only there) ----
+ * One handler per condition, so emu_cond's switch on it folds away; the
+ * jump is emu_jump's with a 64-bit operand size. */
+
+#define JCC64(cc)                                                               \
+    static void op_jcc64_##cc(struct emu_cpu *c, const struct insn *i)           \
+    {                                                                            \
+        if (emu_cond(c, cc)) {                                                   \
+            uint64_t t = c->next_rip + i->imm;                                   \
+            if (c->mode == MODE_LONG64 && !emu_canonical(t))                     \
+                emu_raise_err(c, EXC_GP, 0);                                     \
+            c->next_rip = t;                                                     \
+        }                                                                        \
+    }
+
+JCC64(0) JCC64(1) JCC64(2) JCC64(3) JCC64(4) JCC64(5) JCC64(6) JCC64(7)
+JCC64(8) JCC64(9) JCC64(10) JCC64(11) JCC64(12) JCC64(13) JCC64(14) JCC64(15)
+
+static const emu_op_fn jcc64[16] = {
+    op_jcc64_0, op_jcc64_1, op_jcc64_2, op_jcc64_3, op_jcc64_4, op_jcc64_5, op_jcc64_6, op_jcc64_7,
+    op_jcc64_8, op_jcc64_9, op_jcc64_10, op_jcc64_11, op_jcc64_12, op_jcc64_13, op_jcc64_14, op_jcc64_15,
+};
+
 emu_op_fn emu_specialize(const struct insn *i, emu_op_fn fn)
 {
+    if (i->osz == 8 && ((i->map == MAP_1BYTE && (i->op & 0xf0) == 0x70) || (i->map == MAP_0F && (i->op & 0xf0) == 0x80)))
+        return jcc64[i->op & 15];
     if (i->map != MAP_1BYTE || i->lock || !i->has_modrm || (i->osz != 4 && i->osz != 8))
         return fn;
     bool q = i->osz == 8;

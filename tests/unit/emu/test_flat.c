@@ -263,6 +263,51 @@ static void test_fault_keeps_lazy_flags(struct flat *f)
     CHECK_EQ(f->st.rflags & 0x8d5, RFLAGS_CF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF);
 }
 
+/* A fault in an instruction that does not save the flags (a MOV load in
+ * a decoded block) after one that did (STC) and one that changed them
+ * (SUB): the fault must keep the SUB's flags, not put back the copy saved
+ * before the STC.
+ * xor eax, eax; stc; sub eax, 1; mov rbx, [rsi]; int3 */
+static void test_fault_keeps_later_flags(struct flat *f)
+{
+    static const uint8_t code[] = { 0x31, 0xc0, 0xf9, 0x83, 0xe8, 0x01, 0x48, 0x8b, 0x1e, 0xcc };
+    flat_init(f);
+    f->st.regs[GPR_RSI] = FLAT_BASE + FLAT_SIZE;
+    f->st.regs[GPR_RBX] = 7;
+    flat_run(f, code, sizeof(code), 100000);
+    CHECK_EQ(f->res.vector, 14);
+    CHECK_EQ(f->st.rip, FLAT_BASE + 6);
+    CHECK_EQ(f->st.regs[GPR_RBX], 7);
+    CHECK_EQ(f->st.rflags & 0x8d5, RFLAGS_CF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF);
+}
+
+/* Jcc (short and near, one handler per condition in 64-bit mode) agrees
+ * with SETcc for every condition after CMP of several pairs.
+ * cmp rax, rbx; setcc cl; jcc +2; jmp +2; mov dl, 1; jcc near +2; jmp +2;
+ * mov dh, 1; int3 */
+static void test_jcc_matches_setcc(struct flat *f)
+{
+    static const uint64_t pairs[][2] = {
+        { 0, 0 }, { 1, 2 }, { 2, 1 }, { ~0ull, 1 }, { 1ull << 63, 1 }, { 1, 1ull << 63 }, { 0x80, 0x7f },
+    };
+    for (unsigned cc = 0; cc < 16; cc++)
+        for (unsigned k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
+            const uint8_t code[] = { 0x48, 0x39, 0xd8, 0x0f, (uint8_t)(0x90 + cc), 0xc1, (uint8_t)(0x70 + cc), 0x02,
+                                     0xeb, 0x02, 0xb2, 0x01, 0x0f, (uint8_t)(0x80 + cc), 0x02, 0x00, 0x00, 0x00,
+                                     0xeb, 0x02, 0xb6, 0x01, 0xcc };
+            flat_init(f);
+            f->st.regs[GPR_RAX] = pairs[k][0];
+            f->st.regs[GPR_RBX] = pairs[k][1];
+            f->st.regs[GPR_RCX] = 0;
+            f->st.regs[GPR_RDX] = 0;
+            flat_run(f, code, sizeof(code), 100000);
+            CHECK_EQ(f->res.vector, 3);
+            uint64_t want = f->st.regs[GPR_RCX] & 1;
+            CHECK_EQ(f->st.regs[GPR_RDX] & 0xff, want);
+            CHECK_EQ((f->st.regs[GPR_RDX] >> 8) & 0xff, want);
+        }
+}
+
 /* REPE CMPSB that faults on its third byte: the two complete iterations
  * stay done, flags included (ZF/PF of 5 - 5), not the SUB's from before.
  * xor eax, eax; sub eax, 1; repe cmpsb; int3 */
@@ -992,6 +1037,8 @@ int main(void)
     test_rep_zero_count(f);
     test_tsc_adjust_cpuid(f);
     test_fault_keeps_lazy_flags(f);
+    test_fault_keeps_later_flags(f);
+    test_jcc_matches_setcc(f);
     test_repe_cmpsb_fault_flags(f);
     if (test_failures)
         fprintf(stderr, "last error: %s\n", err_get());
