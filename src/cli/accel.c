@@ -37,7 +37,7 @@ int cli_accel_main(int argc, char **argv)
                  "print.");
             return 0;
         }
-        fprintf(stderr, "brume accel: unexpected argument '%s' (try brume accel --help)\n", argv[1]);
+        fprintf(stderr, "brume: accel: unexpected argument '%s' (try brume accel --help)\n", argv[1]);
         return 2;
     }
     struct accel_probe kvm = {0}, emu = {0};
