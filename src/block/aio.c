@@ -53,6 +53,19 @@ bool aio_queue_pop(struct aio_queue *q, struct aio_item *it)
     return true;
 }
 
+void aio_queue_deliver(struct aio_queue *q, pthread_mutex_t *lock)
+{
+    for (;;) {
+        struct aio_item it;
+        pthread_mutex_lock(lock);
+        bool got = aio_queue_pop(q, &it);
+        pthread_mutex_unlock(lock);
+        if (!got)
+            return;
+        it.req->done(it.req, it.result);
+    }
+}
+
 void aio_queue_free(struct aio_queue *q)
 {
     free(q->items);

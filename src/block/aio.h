@@ -13,6 +13,7 @@
 #ifndef BRUME_BLOCK_AIO_H
 #define BRUME_BLOCK_AIO_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -54,6 +55,9 @@ struct aio_queue {
 int aio_queue_reserve(struct aio_queue *q, size_t cap);
 int aio_queue_push(struct aio_queue *q, struct block_request *req, int result);
 bool aio_queue_pop(struct aio_queue *q, struct aio_item *it);
+/* Pops each item under lock and calls its done() with the lock released
+ * (done() may submit more requests), until the queue is empty. */
+void aio_queue_deliver(struct aio_queue *q, pthread_mutex_t *lock);
 void aio_queue_free(struct aio_queue *q);
 
 /* Wakes an eventfd (adds 1); used to have the loop deliver completions. */

@@ -70,15 +70,7 @@ static void thread_complete(void *opaque, uint32_t events)
     uint64_t v;
     ssize_t r = read(t->efd, &v, sizeof(v));
     (void)r;
-    for (;;) {
-        struct aio_item it;
-        pthread_mutex_lock(&t->lock);
-        bool got = aio_queue_pop(&t->done, &it);
-        pthread_mutex_unlock(&t->lock);
-        if (!got)
-            break;
-        it.req->done(it.req, it.result);
-    }
+    aio_queue_deliver(&t->done, &t->lock);
 }
 
 static void thread_free(struct thread_aio *t)

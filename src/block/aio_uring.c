@@ -290,15 +290,7 @@ static void ring_reap(struct uring_aio *u)
 /* Calls done() for finished requests, without the lock: done() may submit. */
 static void deliver(struct uring_aio *u)
 {
-    for (;;) {
-        struct aio_item it;
-        pthread_mutex_lock(&u->lock);
-        bool got = aio_queue_pop(&u->finished, &it);
-        pthread_mutex_unlock(&u->lock);
-        if (!got)
-            return;
-        it.req->done(it.req, it.result);
-    }
+    aio_queue_deliver(&u->finished, &u->lock);
 }
 
 /* Loop thread: the eventfd fired (a CQE was posted, or a kick). Reading it
