@@ -26,8 +26,9 @@
 #include <sys/mman.h>
 
 #include "accel/emu/insn.h"
+#include "accel/emu/jit.h"
 
-#define BLOCK_HASH 16384        /* direct-mapped on the host address */
+#define BLOCK_HASH 65536        /* buckets, chained: a collision must not cost a rebuild */
 #define CODE_SET 8192           /* code pages (open addressing) */
 #define CODE_SET_MAX (CODE_SET * 3 / 4)
 #define BLOCK_MAX_INSNS 32
@@ -43,6 +44,8 @@ struct emu_blocks {
     uint8_t *arena;
     size_t used;
     uint64_t resets;            /* times the arena was emptied */
+    struct emu_jit *jit;        /* block code, emptied with the arena; NULL: none */
+    bool jit_full;              /* empty everything at the next build */
 };
 
 /* One anonymous mapping for the tables and the arena: its pages cost
@@ -57,6 +60,7 @@ int emu_blocks_init(struct emu_cpu *c)
         return -ENOMEM;
     struct emu_blocks *bc = m;
     bc->arena = (uint8_t *)m + (BLOCKS_MAP_SIZE - ARENA_SIZE);
+    bc->jit = emu_jit_new();
     c->blocks = bc;
     return 0;
 }
@@ -68,12 +72,15 @@ static void drop_all(struct emu_blocks *bc)
     bc->ncode = 0;
     bc->used = 0;
     bc->resets++;
+    emu_jit_reset(bc->jit);
+    bc->jit_full = false;
 }
 
 void emu_blocks_free(struct emu_cpu *c)
 {
     if (!c->blocks)
         return;
+    emu_jit_delete(c->blocks->jit);
     munmap(c->blocks, BLOCKS_MAP_SIZE);
     c->blocks = NULL;
 }
@@ -229,7 +236,7 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     struct emu_blocks *bc = c->blocks;
     size_t ins_off = (sizeof(struct emu_block) + off + 7) & ~(size_t)7;
     size_t size = (ins_off + n * sizeof(ins[0]) + 63) & ~(size_t)63;
-    if (bc->used + size > ARENA_SIZE)
+    if (bc->used + size > ARENA_SIZE || bc->jit_full)
         drop_all(bc);
     mark_code(c, (uintptr_t)(p - page_off));  /* may empty the arena too */
     struct emu_block *b = (struct emu_block *)(void *)(bc->arena + bc->used);
@@ -238,6 +245,7 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     b->page = (uintptr_t)(p - page_off);
     b->ripmask = m.code64 ? ~0ull : m.def32 ? 0xffffffffull : 0xffffull;
     b->next[0] = b->next[1] = NULL;
+    b->hnext = NULL;
     b->nbytes = (uint16_t)off;
     b->ins_off = (uint16_t)ins_off;
     b->n = (uint8_t)n;
@@ -245,6 +253,9 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     b->wide = avail >= 8;
     memcpy(b->bytes, p, off);
     memcpy((uint8_t *)b + ins_off, ins, n * sizeof(ins[0]));
+    b->code = emu_jit_compile(bc->jit, b);
+    if (!b->code && bc->jit && (key & 1))
+        bc->jit_full = true;
     return b;
 }
 
@@ -258,14 +269,28 @@ struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const
         if (emu_block_matches(prev->next[link], p, key))
             return prev->next[link];
     }
-    struct emu_block **slot = &bc->tab[block_hash(p)];
-    struct emu_block *b = *slot;
-    if (!emu_block_matches(b, p, key)) {
+    struct emu_block **slot = &bc->tab[block_hash(p)], *b = NULL;
+    for (struct emu_block **pp = slot; *pp; pp = &(*pp)->hnext) {
+        struct emu_block *x = *pp;
+        if (x->host != p || x->mode != key)
+            continue;
+        *pp = x->hnext;  /* unlinked: put back in front if still valid */
+        if (emu_block_matches(x, p, key)) {
+            b = x;
+            b->hnext = *slot;
+            *slot = b;
+        }
+        break;
+    }
+    if (!b) {
         uint64_t resets = bc->resets;
         b = build(c, p, page_off, avail, key);
         if (bc->resets != resets)
             prev = NULL;  /* it was in the emptied arena */
-        bc->tab[block_hash(p)] = b;
+        if (b) {
+            b->hnext = *slot;  /* slot is in the table, which a reset only zeroed */
+            *slot = b;
+        }
     }
     if (prev)
         prev->next[link] = b;

@@ -272,7 +272,9 @@ __attribute__((noinline)) static void run_loop(struct emu_cpu *c, uint64_t end)
     uint64_t lin = 0;
     while (c->insns < end) {
         struct emu_block *b = block_at_rip(c, prev, &lin);
-        if (b)
+        if (b && b->code && b->n <= end - c->insns)
+            b->code(c);  /* the same as run_block (jit.c) */
+        else if (b)
             run_block(c, b, end - c->insns);
         else
             step_one(c);

@@ -105,6 +105,8 @@ struct emu_block {
     uintptr_t page;       /* host address of the first byte of its guest page */
     uint64_t ripmask;     /* RIP wrap of the mode: 0xffff, 0xffffffff or ~0 */
     struct emu_block *next[2]; /* last blocks run after this one: fall-through, other */
+    void (*code)(struct emu_cpu *c); /* its block code (jit.c), or NULL: run by exec.c's loop */
+    struct emu_block *hnext; /* the next block in its hash bucket (block.c) */
     uint16_t nbytes;      /* bytes covered */
     uint16_t ins_off;     /* offset of the instructions from the header */
     uint8_t n;            /* instructions */

@@ -1,0 +1,432 @@
+/* Block code: host machine code that runs a decoded block (block.c) by
+ * calling each instruction's handler in turn ("call threading").
+ *
+ * Why: the block loop in exec.c pays, per guest instruction, a load of the
+ * handler, an indirect call from one call site (which the host's branch
+ * predictor mostly gets wrong, the targets change at every instruction),
+ * and the loop's bookkeeping. Block code does the same bookkeeping with
+ * constants folded in and calls each handler from its own call site, a
+ * direct call the predictor always gets right. It is the first step of a
+ * translator: hot handlers can later be emitted inline, one form at a time.
+ *
+ * What the code of a block does is exactly what run_block() does, in the
+ * same order, and it must stay so (tests/unit/emu/test_jit.c runs the same
+ * guest code both ways):
+ *
+ *   block_break = false; exec_page = block's page
+ *   for each instruction k (RIP of the first is c->rip at entry):
+ *       rip = start + off[k]; next = rip + len[k]
+ *       if ckpt[k]: rflags_start = rflags; lf_start = lf; ckpt_insns = insns
+ *       next_rip = next; handler[k](c, &insn[k]); insns++
+ *       if next_rip != next || block_break || exit: break
+ *   rip = next_rip; exec_page = 0
+ *
+ * Only 64-bit blocks get code (no RIP wrap inside them). Faults longjmp
+ * out of the block code as out of run_block: it keeps nothing on its stack
+ * frame that outlives the call.
+ *
+ * Memory: one shared-memory file mapped twice per vCPU, writable at one
+ * address and executable at another, so no page is ever writable and
+ * executable at once. The executable view is placed near brume's own text
+ * when the kernel agrees, so calls to handlers are 5-byte direct calls. It
+ * is emptied with the block arena (block.c). BRUME_NO_JIT=1 turns block
+ * code off (the loop of exec.c then runs every block). */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "accel/emu/insn.h"
+#include "accel/emu/jit.h"
+
+#define JIT_SIZE (64u << 20)
+/* The most one instruction's code takes (checkpoint, far call, checks). */
+#define JIT_INSN_MAX 192
+#define JIT_FRAME_MAX 128
+
+struct emu_jit {
+    uint8_t *rw, *rx;
+    size_t used;
+};
+
+struct emu_jit *emu_jit_new(void)
+{
+    const char *off = getenv("BRUME_NO_JIT");
+    if (off && *off && strcmp(off, "0") != 0)
+        return NULL;
+    struct emu_jit *j = calloc(1, sizeof(*j));
+    if (!j)
+        return NULL;
+    int fd = memfd_create("brume-jit", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, JIT_SIZE) < 0)
+        goto fail;
+    j->rw = mmap(NULL, JIT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    /* A hint 512 MiB past our text: most handler calls then fit in rel32. */
+    uintptr_t hint = (((uintptr_t)&emu_jit_new) + (512u << 20)) & ~(uintptr_t)0xfff;
+    j->rx = mmap((void *)hint, JIT_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    if (j->rw == MAP_FAILED || j->rx == MAP_FAILED)
+        goto fail;
+    close(fd);
+    return j;
+fail:
+    if (j->rw && j->rw != MAP_FAILED)
+        munmap(j->rw, JIT_SIZE);
+    if (j->rx && j->rx != MAP_FAILED)
+        munmap(j->rx, JIT_SIZE);
+    if (fd >= 0)
+        close(fd);
+    free(j);
+    return NULL;
+}
+
+void emu_jit_delete(struct emu_jit *j)
+{
+    if (!j)
+        return;
+    munmap(j->rw, JIT_SIZE);
+    munmap(j->rx, JIT_SIZE);
+    free(j);
+}
+
+void emu_jit_reset(struct emu_jit *j)
+{
+    if (j)
+        j->used = 0;
+}
+
+/* ---- a tiny x86-64 emitter: only the forms block code uses ---- */
+
+struct emit {
+    uint8_t *p;       /* writable view */
+    uintptr_t rx;     /* executable address of *p */
+};
+
+static void b1(struct emit *e, uint8_t v) { *e->p++ = v; e->rx++; }
+static void b4(struct emit *e, uint32_t v) { memcpy(e->p, &v, 4); e->p += 4; e->rx += 4; }
+static void b8(struct emit *e, uint64_t v) { memcpy(e->p, &v, 8); e->p += 8; e->rx += 8; }
+static void bytes(struct emit *e, const uint8_t *v, unsigned n) { while (n--) b1(e, *v++); }
+
+#define CPU(field) ((uint32_t)offsetof(struct emu_cpu, field))
+
+/* Host registers: rbx = the emu_cpu, r12 = RIP of the block's first
+ * instruction, r13 = the expected next RIP, r14 = the block's instructions. */
+
+/* op [rbx + d32] with a 64-bit register operand reg (0..15): REX.W, opcode, ModRM mod=10 rm=rbx */
+static void rbx_mem(struct emit *e, uint8_t opcode, unsigned reg, uint32_t d)
+{
+    b1(e, (uint8_t)(0x48 | ((reg & 8) ? 4 : 0)));
+    b1(e, opcode);
+    b1(e, (uint8_t)(0x83 | ((reg & 7) << 3)));
+    b4(e, d);
+}
+
+enum { RAX = 0, RSI = 6, RDI = 7, R12 = 12, R13 = 13 };
+
+static void load(struct emit *e, unsigned reg, uint32_t d) { rbx_mem(e, 0x8b, reg, d); }   /* mov reg, [rbx+d] */
+static void store(struct emit *e, unsigned reg, uint32_t d) { rbx_mem(e, 0x89, reg, d); }  /* mov [rbx+d], reg */
+
+/* lea reg, [r12 + d32] (reg: RAX or R13) */
+static void lea_r12(struct emit *e, unsigned reg, uint32_t d)
+{
+    b1(e, (uint8_t)(0x49 | ((reg & 8) ? 4 : 0)));
+    b1(e, 0x8d);
+    b1(e, (uint8_t)(0x84 | ((reg & 7) << 3)));
+    b1(e, 0x24);  /* SIB: base r12, no index */
+    b4(e, d);
+}
+
+/* movdqu xmm0, [rbx+d] / movdqu [rbx+d], xmm0 */
+static void copy16(struct emit *e, uint32_t from, uint32_t to)
+{
+    bytes(e, (const uint8_t[]){ 0xf3, 0x0f, 0x6f, 0x83 }, 4);
+    b4(e, from);
+    bytes(e, (const uint8_t[]){ 0xf3, 0x0f, 0x7f, 0x83 }, 4);
+    b4(e, to);
+}
+
+static void call(struct emit *e, const void *fn)
+{
+    intptr_t rel = (intptr_t)(uintptr_t)fn - (intptr_t)(e->rx + 5);
+    if (rel == (int32_t)rel) {
+        b1(e, 0xe8);
+        b4(e, (uint32_t)(int32_t)rel);
+        return;
+    }
+    b1(e, 0x48);  /* mov rax, imm64; call rax */
+    b1(e, 0xb8);
+    b8(e, (uint64_t)(uintptr_t)fn);
+    bytes(e, (const uint8_t[]){ 0xff, 0xd0 }, 2);
+}
+
+/* jnz rel32 to target (an executable address) */
+static void jnz(struct emit *e, uintptr_t target)
+{
+    bytes(e, (const uint8_t[]){ 0x0f, 0x85 }, 2);
+    b4(e, (uint32_t)(int32_t)((intptr_t)target - (intptr_t)(e->rx + 4)));
+}
+
+_Static_assert(sizeof(struct emu_lazy_flags) == 32, "block code copies the lazy flags as two 16-byte halves");
+
+/* ---- inline forms: instructions emitted as host code, no handler call ----
+ * Only forms that can neither fault nor change RIP, the mode or the run
+ * (register MOVs and ALU ops, LEA): they need no RIP, no flag checkpoint
+ * and no check after them. Each must leave exactly what special.c's
+ * handler for the form leaves (registers and the lazy flag record), since
+ * the instructions after it, run by handlers, read that. The form is taken
+ * inline only when the block's handler is special.c's for it, so the
+ * decoder's checks (LOCK, sizes, ModRM) have been made. */
+
+enum { RCX = 1, RDX = 2 };
+
+#define GPR(n) (CPU(r) + 8u * (unsigned)(n))
+
+/* mov reg, [rbx+d] as 64 bits, or 32 bits zero-extended (reg: 0..7) */
+static void load_sized(struct emit *e, unsigned reg, uint32_t d, bool q)
+{
+    if (q)
+        b1(e, 0x48);
+    b1(e, 0x8b);
+    b1(e, (uint8_t)(0x83 | (reg << 3)));
+    b4(e, d);
+}
+
+/* mov reg, imm64 (reg 0..7), the short forms when the value allows */
+static void mov_imm(struct emit *e, unsigned reg, uint64_t v)
+{
+    if (v == (uint32_t)v) {
+        b1(e, (uint8_t)(0xb8 + reg));  /* mov r32, imm32: zero-extends */
+        b4(e, (uint32_t)v);
+    } else if ((int64_t)v == (int32_t)v) {
+        bytes(e, (const uint8_t[]){ 0x48, 0xc7, (uint8_t)(0xc0 + reg) }, 3);
+        b4(e, (uint32_t)v);
+    } else {
+        b1(e, 0x48);
+        b1(e, (uint8_t)(0xb8 + reg));
+        b8(e, v);
+    }
+}
+
+/* mov dword [rbx+d], imm32 */
+static void store_imm32(struct emit *e, uint32_t d, uint32_t v)
+{
+    bytes(e, (const uint8_t[]){ 0xc7, 0x83 }, 2);
+    b4(e, d);
+    b4(e, v);
+}
+
+/* rax = a + b etc.: the host op "op rax, rcx" (opcode of the r/m, r form) */
+static void alu_rax_rcx(struct emit *e, uint8_t opcode, bool q)
+{
+    if (q)
+        b1(e, 0x48);
+    b1(e, opcode);
+    b1(e, 0xc8);
+}
+
+/* ALU op number (bits 5:3 of 00..3F and the group 1 /nnn) to the host
+ * opcode, the lazy kind and whether it writes its destination; ADC and SBB
+ * (which read CF) are left to their handlers. */
+static bool alu_form(unsigned nnn, uint8_t *opcode, uint32_t *kind, bool *write)
+{
+    static const uint8_t host[8] = { 0x01, 0x09, 0, 0, 0x21, 0x29, 0x31, 0x29 };
+    static const uint32_t kinds[8] = { LF_ADD, LF_SZP, 0, 0, LF_SZP, LF_SUB, LF_SZP, LF_SUB };
+    if (nnn == 2 || nnn == 3)
+        return false;
+    *opcode = host[nnn];
+    *kind = kinds[nnn];
+    *write = nnn != 7;
+    return true;
+}
+
+/* rax = a OP rcx (b), both already in place and masked to the size; then
+ * the lazy record and the destination, as special.c's ALU_RR/ALU_RI. */
+static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, bool q, unsigned dst)
+{
+    unsigned size = q ? 8 : 4;
+    if (kind != LF_SZP) {
+        store(e, RAX, CPU(lf.a));
+        store(e, RCX, CPU(lf.b));
+    }
+    alu_rax_rcx(e, opcode, q);  /* a 32-bit op zero-extends rax */
+    store(e, RAX, CPU(lf.res));
+    if (kind == LF_SZP) {
+        bytes(e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);  /* mov qword [rbx+lf.b], 0 */
+        b4(e, CPU(lf.b));
+        b4(e, 0);
+    }
+    store_imm32(e, CPU(lf.op), kind | (size << LF_SIZE_SHIFT));
+    if (write)
+        store(e, RAX, GPR(dst));
+}
+
+/* Emits instruction in inline when it is an inline form (end_off: its end
+ * offset in the block, for RIP-relative LEA); false: call its handler. */
+static bool emit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t end_off)
+{
+    if (in->map != MAP_1BYTE || in->lock || (in->osz != 4 && in->osz != 8))
+        return false;
+    bool q = in->osz == 8;
+    uint8_t op = in->op;
+    if (op >= 0xb8 && op <= 0xbf && fn == op_mov_Zv_Iv) {  /* MOV r, imm */
+        mov_imm(e, RAX, q ? in->imm : (uint32_t)in->imm);
+        store(e, RAX, GPR((op & 7) | ((in->rex & 1) << 3)));
+        return true;
+    }
+    if (!in->has_modrm || emu_specialize(in, NULL) != fn)
+        return false;
+    if (in->mod == 3) {
+        if (op == 0x89 || op == 0x8b) {  /* MOV between registers */
+            unsigned dst = op == 0x89 ? in->rm : in->reg, src = op == 0x89 ? in->reg : in->rm;
+            load_sized(e, RAX, GPR(src), q);
+            store(e, RAX, GPR(dst));
+            return true;
+        }
+        uint8_t opcode;
+        uint32_t kind;
+        bool write;
+        if (op == 0x85 || (op < 0x40 && (op & 7) <= 3 && (op & 1))) {  /* ALU Ev,Gv / Gv,Ev; TEST */
+            if (op == 0x85) {
+                opcode = 0x21, kind = LF_SZP, write = false;
+            } else if (!alu_form((op >> 3) & 7, &opcode, &kind, &write)) {
+                return false;
+            }
+            bool to_g = op != 0x85 && (op & 2);
+            unsigned dst = to_g ? in->reg : in->rm, src = to_g ? in->rm : in->reg;
+            load_sized(e, RAX, GPR(dst), q);
+            load_sized(e, RCX, GPR(src), q);
+            alu_tail(e, opcode, kind, write, q, dst);
+            return true;
+        }
+        if (op == 0x81 || op == 0x83) {  /* group 1: op r, imm */
+            if (!alu_form(in->nnn, &opcode, &kind, &write))
+                return false;
+            load_sized(e, RAX, GPR(in->rm), q);
+            mov_imm(e, RCX, q ? in->imm : (uint32_t)in->imm);
+            alu_tail(e, opcode, kind, write, q, in->rm);
+            return true;
+        }
+        return false;
+    }
+    if (op == 0x8d && q && in->asz == 8) {  /* LEA r64, m */
+        uint64_t disp = (uint64_t)in->disp;
+        if (in->ea_base == EA_RIP) {
+            lea_r12(e, RAX, end_off);
+            mov_imm(e, RCX, disp);
+            bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
+        } else {
+            mov_imm(e, RAX, disp);
+            if (in->ea_base != EA_NONE)
+                rbx_mem(e, 0x03, RAX, GPR(in->ea_base));           /* add rax, [rbx+base] */
+        }
+        if (in->ea_index != EA_NONE) {
+            load(e, RCX, GPR(in->ea_index));
+            if (in->ea_scale)
+                bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xe1, in->ea_scale }, 4);  /* shl rcx, scale */
+            bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
+        }
+        store(e, RAX, GPR(in->reg));
+        return true;
+    }
+    return false;
+}
+
+/* add qword [rbx+insns], n: the inline instructions since the last flush */
+static void count(struct emit *e, unsigned *pending)
+{
+    if (!*pending)
+        return;
+    bytes(e, (const uint8_t[]){ 0x48, 0x83, 0x83 }, 3);
+    b4(e, CPU(insns));
+    b1(e, (uint8_t)*pending);
+    *pending = 0;
+}
+
+emu_block_fn emu_jit_compile(struct emu_jit *j, const struct emu_block *b)
+{
+    if (!j || !(b->mode & 1))
+        return NULL;
+    size_t need = JIT_FRAME_MAX + (size_t)b->n * JIT_INSN_MAX;
+    if (j->used + need > JIT_SIZE)
+        return NULL;
+    struct emit e = { j->rw + j->used, (uintptr_t)(j->rx + j->used) };
+    const struct emu_binsn *bi = emu_block_insns(b);
+
+    /* The exits come first, so the jumps to them are backwards and their
+     * target is known. After a handler: rip = next_rip. Then, for both:
+     * exec_page = 0; restore; return. */
+    const uintptr_t exit = e.rx;
+    load(&e, RAX, CPU(next_rip));
+    store(&e, RAX, CPU(rip));
+    const uintptr_t exit_rip_set = e.rx;
+    bytes(&e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);  /* mov qword [rbx+exec_page], 0 */
+    b4(&e, CPU(exec_page));
+    b4(&e, 0);
+    bytes(&e, (const uint8_t[]){ 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3 }, 10);
+
+    const uintptr_t start = e.rx;
+    /* push rbx, r12..r15: five pushes after the return address keep the
+     * stack 16-byte aligned for the calls. */
+    bytes(&e, (const uint8_t[]){ 0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57 }, 9);
+    bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xfb }, 3);  /* mov rbx, rdi */
+    load(&e, R12, CPU(rip));
+    bytes(&e, (const uint8_t[]){ 0xc6, 0x83 }, 2);        /* mov byte [rbx+block_break], 0 */
+    b4(&e, CPU(block_break));
+    b1(&e, 0);
+    b1(&e, 0x48);                                         /* mov rax, imm64 (the page) */
+    b1(&e, 0xb8);
+    b8(&e, (uint64_t)b->page);
+    store(&e, RAX, CPU(exec_page));
+    b1(&e, 0x49);                                         /* mov r14, imm64 (the instructions) */
+    b1(&e, 0xbe);
+    b8(&e, (uint64_t)(uintptr_t)bi);
+
+    uint32_t off = 0;
+    unsigned pending = 0;  /* inline instructions not yet counted in c->insns */
+    for (unsigned k = 0; k < b->n; k++) {
+        const struct insn *in = &bi[k].i;
+        uint32_t at = off;
+        off += in->len;
+        if (!in->ckpt && emit_inline(&e, in, bi[k].fn, off)) {
+            pending++;
+            continue;
+        }
+        count(&e, &pending);
+        lea_r12(&e, RAX, at);
+        store(&e, RAX, CPU(rip));
+        lea_r12(&e, R13, off);
+        if (in->ckpt) {
+            load(&e, RAX, CPU(rflags));
+            store(&e, RAX, CPU(rflags_start));
+            copy16(&e, CPU(lf), CPU(lf_start));
+            copy16(&e, CPU(lf) + 16, CPU(lf_start) + 16);
+            load(&e, RAX, CPU(insns));
+            store(&e, RAX, CPU(ckpt_insns));
+        }
+        store(&e, R13, CPU(next_rip));
+        bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xdf }, 3);  /* mov rdi, rbx */
+        bytes(&e, (const uint8_t[]){ 0x49, 0x8d, 0xb6 }, 3);  /* lea rsi, [r14 + d32] */
+        b4(&e, (uint32_t)((const uint8_t *)in - (const uint8_t *)bi));
+        call(&e, (const void *)bi[k].fn);
+        pending = 1;
+        count(&e, &pending);
+        rbx_mem(&e, 0x39, R13, CPU(next_rip));                /* cmp [rbx+next_rip], r13 */
+        jnz(&e, exit);
+        bytes(&e, (const uint8_t[]){ 0x0f, 0xb6, 0x83 }, 3);  /* movzx eax, byte [rbx+block_break] */
+        b4(&e, CPU(block_break));
+        bytes(&e, (const uint8_t[]){ 0x0b, 0x83 }, 2);        /* or eax, [rbx+exit] */
+        b4(&e, CPU(exit));
+        jnz(&e, exit);
+    }
+    /* The block ran to its end: RIP is the fall-through. */
+    count(&e, &pending);
+    lea_r12(&e, RAX, off);
+    store(&e, RAX, CPU(rip));
+    b1(&e, 0xe9);  /* jmp exit_rip_set */
+    b4(&e, (uint32_t)(int32_t)((intptr_t)exit_rip_set - (intptr_t)(e.rx + 4)));
+
+    j->used = (size_t)(e.rx - (uintptr_t)j->rx);
+    j->used = (j->used + 15) & ~(size_t)15;
+    return (emu_block_fn)start;
+}
