@@ -61,6 +61,7 @@ int emu_blocks_init(struct emu_cpu *c)
     struct emu_blocks *bc = m;
     bc->arena = (uint8_t *)m + (BLOCKS_MAP_SIZE - ARENA_SIZE);
     bc->jit = emu_jit_new();
+    c->jit_enter = bc->jit ? emu_jit_entry(bc->jit) : NULL;
     c->blocks = bc;
     return 0;
 }
@@ -246,6 +247,7 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     b->ripmask = m.code64 ? ~0ull : m.def32 ? 0xffffffffull : 0xffffull;
     b->next[0] = b->next[1] = NULL;
     b->hnext = NULL;
+    memset(b->chain, 0, sizeof(b->chain));
     b->nbytes = (uint16_t)off;
     b->ins_off = (uint16_t)ins_off;
     b->n = (uint8_t)n;
@@ -254,8 +256,7 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     memcpy(b->bytes, p, off);
     memcpy((uint8_t *)b + ins_off, ins, n * sizeof(ins[0]));
     b->code = emu_jit_compile(bc->jit, b);
-    if (!b->code && bc->jit && (key & 1))
-        bc->jit_full = true;
+    bc->jit_full = emu_jit_full(bc->jit);
     return b;
 }
 

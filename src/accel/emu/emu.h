@@ -166,6 +166,11 @@ struct emu_cpu {
     struct emu_blocks *blocks;  /* decoded-block cache (block.c), NULL: decode every instruction */
     uintptr_t exec_page;  /* guest page (host address) of the block being run, 0 outside blocks */
     bool block_break;     /* end the running block after this instruction (mode, TLB, code write) */
+    /* Block code (jit.c): the way in, the end of the current run (chained
+     * blocks stop before it) and the last block whose code ran. */
+    void (*jit_enter)(struct emu_cpu *c, const void *code);
+    uint64_t run_end;
+    struct emu_block *jit_last;
 
     /* Exceptions: emu_raise() stores the event and longjmps to *jb. */
     jmp_buf *jb;

@@ -270,11 +270,23 @@ __attribute__((noinline)) static void run_loop(struct emu_cpu *c, uint64_t end)
 {
     struct emu_block *prev = NULL;
     uint64_t lin = 0;
+    c->run_end = end;
     while (c->insns < end) {
         struct emu_block *b = block_at_rip(c, prev, &lin);
-        if (b && b->code && b->n <= end - c->insns)
-            b->code(c);  /* the same as run_block (jit.c) */
-        else if (b)
+        if (b && b->code && b->n <= end - c->insns) {
+            /* the same as run_block, then maybe chained blocks (jit.c) */
+            if (prev && prev->code && prev->page == b->page && prev->mode == b->mode) {
+                unsigned k = b->host != prev->host + prev->nbytes;
+                prev->chain[k].host = b->host;
+                prev->chain[k].code = b->code;
+            }
+            c->jit_last = b;
+            c->jit_enter(c, b->code);
+            /* Chained blocks are on the page of b: lin becomes the
+             * linear address of the last one, as block_at_rip expects. */
+            b = c->jit_last;
+            lin = (lin & ~0xfffull) | (uint64_t)(b->host - (const uint8_t *)b->page);
+        } else if (b)
             run_block(c, b, end - c->insns);
         else
             step_one(c);

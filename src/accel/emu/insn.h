@@ -105,7 +105,11 @@ struct emu_block {
     uintptr_t page;       /* host address of the first byte of its guest page */
     uint64_t ripmask;     /* RIP wrap of the mode: 0xffff, 0xffffffff or ~0 */
     struct emu_block *next[2]; /* last blocks run after this one: fall-through, other */
-    void (*code)(struct emu_cpu *c); /* its block code (jit.c), or NULL: run by exec.c's loop */
+    const void *code;     /* its block code (jit.c), or NULL: run by exec.c's loop */
+    /* Chained successors on the same page (jit.c): the block code jumps to
+     * chain[k].code when the next RIP's host byte is chain[k].host (k as
+     * for next[]). Set by exec.c's loop. */
+    struct { const uint8_t *host; const void *code; } chain[2];
     struct emu_block *hnext; /* the next block in its hash bucket (block.c) */
     uint16_t nbytes;      /* bytes covered */
     uint16_t ins_off;     /* offset of the instructions from the header */

@@ -33,6 +33,7 @@
  * code off (the loop of exec.c then runs every block). */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -43,13 +44,16 @@
 
 #define JIT_SIZE (64u << 20)
 /* The most one instruction's code takes (checkpoint, far call, checks). */
-#define JIT_INSN_MAX 192
-#define JIT_FRAME_MAX 128
+#define JIT_INSN_MAX 320
+#define JIT_FRAME_MAX 384
 
 struct emu_jit {
     uint8_t *rw, *rx;
     size_t used;
+    uintptr_t leave;  /* the way out (emit_entry) */
 };
+
+static void emit_entry(struct emu_jit *j);
 
 struct emu_jit *emu_jit_new(void)
 {
@@ -69,6 +73,7 @@ struct emu_jit *emu_jit_new(void)
     if (j->rw == MAP_FAILED || j->rx == MAP_FAILED)
         goto fail;
     close(fd);
+    emit_entry(j);
     return j;
 fail:
     if (j->rw && j->rw != MAP_FAILED)
@@ -85,6 +90,18 @@ void emu_jit_delete(struct emu_jit *j)
 {
     if (!j)
         return;
+    /* For profiles: perf names block code by address only; objdump -b
+     * binary --adjust-vma=<the address in the name> reads this back. */
+    const char *dump = getenv("BRUME_JIT_DUMP");
+    if (dump && *dump) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s.%llx", dump, (unsigned long long)(uintptr_t)j->rx);
+        FILE *f = fopen(path, "wb");
+        if (f) {
+            fwrite(j->rw, 1, j->used, f);
+            fclose(f);
+        }
+    }
     munmap(j->rw, JIT_SIZE);
     munmap(j->rx, JIT_SIZE);
     free(j);
@@ -93,7 +110,7 @@ void emu_jit_delete(struct emu_jit *j)
 void emu_jit_reset(struct emu_jit *j)
 {
     if (j)
-        j->used = 0;
+        emit_entry(j);
 }
 
 /* ---- a tiny x86-64 emitter: only the forms block code uses ---- */
@@ -261,6 +278,30 @@ static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, 
         store(e, RAX, GPR(dst));
 }
 
+/* rax = the effective address of in's memory operand, 64-bit addressing
+ * (end_off: the instruction's end in the block, for RIP-relative ones). */
+static void ea64(struct emit *e, const struct insn *in, uint32_t end_off)
+{
+    uint64_t disp = (uint64_t)in->disp;
+    if (in->ea_base == EA_RIP) {
+        lea_r12(e, RAX, end_off);
+        if (disp) {
+            mov_imm(e, RCX, disp);
+            bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
+        }
+    } else {
+        mov_imm(e, RAX, disp);
+        if (in->ea_base != EA_NONE)
+            rbx_mem(e, 0x03, RAX, GPR(in->ea_base));           /* add rax, [rbx+base] */
+    }
+    if (in->ea_index != EA_NONE) {
+        load(e, RCX, GPR(in->ea_index));
+        if (in->ea_scale)
+            bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xe1, in->ea_scale }, 4);  /* shl rcx, scale */
+        bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
+    }
+}
+
 /* Emits instruction in inline when it is an inline form (end_off: its end
  * offset in the block, for RIP-relative LEA); false: call its handler. */
 static bool emit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t end_off)
@@ -310,22 +351,7 @@ static bool emit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uin
         return false;
     }
     if (op == 0x8d && q && in->asz == 8) {  /* LEA r64, m */
-        uint64_t disp = (uint64_t)in->disp;
-        if (in->ea_base == EA_RIP) {
-            lea_r12(e, RAX, end_off);
-            mov_imm(e, RCX, disp);
-            bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
-        } else {
-            mov_imm(e, RAX, disp);
-            if (in->ea_base != EA_NONE)
-                rbx_mem(e, 0x03, RAX, GPR(in->ea_base));           /* add rax, [rbx+base] */
-        }
-        if (in->ea_index != EA_NONE) {
-            load(e, RCX, GPR(in->ea_index));
-            if (in->ea_scale)
-                bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xe1, in->ea_scale }, 4);  /* shl rcx, scale */
-            bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
-        }
+        ea64(e, in, end_off);
         store(e, RAX, GPR(in->reg));
         return true;
     }
@@ -343,44 +369,322 @@ static void count(struct emit *e, unsigned *pending)
     *pending = 0;
 }
 
-emu_block_fn emu_jit_compile(struct emu_jit *j, const struct emu_block *b)
+/* The generic form of instruction k (at offset at, ending at end_off):
+ * what run_block does for it. Jumps to exit when the block must end. */
+static void call_out(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at, uint32_t end_off,
+                     uintptr_t exit)
 {
-    if (!j || !(b->mode & 1))
+    const struct insn *in = &bi[k].i;
+    lea_r12(e, RAX, at);
+    store(e, RAX, CPU(rip));
+    lea_r12(e, R13, end_off);
+    if (in->ckpt) {
+        load(e, RAX, CPU(rflags));
+        store(e, RAX, CPU(rflags_start));
+        copy16(e, CPU(lf), CPU(lf_start));
+        copy16(e, CPU(lf) + 16, CPU(lf_start) + 16);
+        load(e, RAX, CPU(insns));
+        store(e, RAX, CPU(ckpt_insns));
+    }
+    store(e, R13, CPU(next_rip));
+    bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xdf }, 3);  /* mov rdi, rbx */
+    bytes(e, (const uint8_t[]){ 0x49, 0x8d, 0xb6 }, 3);  /* lea rsi, [r14 + d32] */
+    b4(e, (uint32_t)((const uint8_t *)in - (const uint8_t *)bi));
+    call(e, (const void *)bi[k].fn);
+    unsigned one = 1;
+    count(e, &one);
+    rbx_mem(e, 0x39, R13, CPU(next_rip));                /* cmp [rbx+next_rip], r13 */
+    jnz(e, exit);
+    bytes(e, (const uint8_t[]){ 0x0f, 0xb6, 0x83 }, 3);  /* movzx eax, byte [rbx+block_break] */
+    b4(e, CPU(block_break));
+    bytes(e, (const uint8_t[]){ 0x0b, 0x83 }, 2);        /* or eax, [rbx+exit] */
+    b4(e, CPU(exit));
+    jnz(e, exit);
+}
+
+/* A forward rel32 jump whose target is patched later. */
+static uint8_t *jump_fwd(struct emit *e, bool cond)
+{
+    if (cond)
+        bytes(e, (const uint8_t[]){ 0x0f, 0x85 }, 2);  /* jne */
+    else
+        b1(e, 0xe9);
+    uint8_t *at = e->p;
+    b4(e, 0);
+    return at;
+}
+
+static void land(struct emit *e, uint8_t *rel32)
+{
+    int32_t rel = (int32_t)(e->p - (rel32 + 4));
+    memcpy(rel32, &rel, 4);
+}
+
+/* ---- inline memory forms: MOV r, m and MOV m, r (32/64-bit), PUSH r64,
+ * POP r64, through the TLB like emu_read_lin / emu_write_lin. A TLB miss,
+ * a page-crossing access, a non-canonical address (never a tag) or a store
+ * into a code page (no write tag) runs the handler instead, which does the
+ * same access the slow way and may fault. ---- */
+
+enum mem_form { MEM_NONE, MEM_LOAD, MEM_STORE, MEM_PUSH, MEM_POP };
+
+static enum mem_form mem_form(const struct insn *in, emu_op_fn fn)
+{
+    if (in->map != MAP_1BYTE || in->lock)
+        return MEM_NONE;
+    if (in->op >= 0x50 && in->op <= 0x5f && in->osz == 8)
+        return in->op < 0x58 ? (fn == op_push_Zv ? MEM_PUSH : MEM_NONE) : (fn == op_pop_Zv ? MEM_POP : MEM_NONE);
+    if (!in->has_modrm || in->mod == 3 || (in->osz != 4 && in->osz != 8) || emu_specialize(in, NULL) != fn)
+        return MEM_NONE;
+    return in->op == 0x8b ? MEM_LOAD : in->op == 0x89 ? MEM_STORE : MEM_NONE;
+}
+
+#define TLB_ENTRY ((uint32_t)sizeof(struct emu_tlb_entry))
+typedef struct emu_tlb_entry c_tlb_row[EMU_TLB_SIZE];
+
+/* rsi = the host address of size bytes at linear rax (kept) when the TLB
+ * (r15: this CPL's) allows access acc; else jumps to the returned rel32. */
+static uint8_t *tlb_lookup(struct emit *e, unsigned size, unsigned acc)
+{
+    bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc2 }, 3);        /* mov rdx, rax */
+    bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xea, 0x0c }, 4);  /* shr rdx, 12 */
+    bytes(e, (const uint8_t[]){ 0x81, 0xe2 }, 2);              /* and edx, EMU_TLB_SIZE - 1 */
+    b4(e, EMU_TLB_SIZE - 1);
+    bytes(e, (const uint8_t[]){ 0x69, 0xd2 }, 2);              /* imul edx, edx, TLB_ENTRY */
+    b4(e, TLB_ENTRY);
+    /* The page of the last byte must be the tag: a tag is page-aligned, so
+     * this also refuses accesses that cross into the next page. */
+    bytes(e, (const uint8_t[]){ 0x48, 0x8d, 0x48, (uint8_t)(size - 1) }, 4);  /* lea rcx, [rax+size-1] */
+    bytes(e, (const uint8_t[]){ 0x48, 0x81, 0xe1, 0x00, 0xf0, 0xff, 0xff }, 7);  /* and rcx, -4096 */
+    bytes(e, (const uint8_t[]){ 0x49, 0x3b, 0x8c, 0x17 }, 4);  /* cmp rcx, [r15+rdx+tag] */
+    b4(e, (uint32_t)(offsetof(struct emu_tlb_entry, tag) + 8 * acc));
+    uint8_t *miss = jump_fwd(e, true);
+    bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc6 }, 3);        /* mov rsi, rax */
+    bytes(e, (const uint8_t[]){ 0x49, 0x03, 0xb4, 0x17 }, 4);  /* add rsi, [r15+rdx+addend] */
+    b4(e, (uint32_t)offsetof(struct emu_tlb_entry, addend));
+    return miss;
+}
+
+/* The fast path of a memory form; returns the rel32 to patch to its slow path. */
+static uint8_t *emit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form, uint32_t end_off)
+{
+    bool q = in->osz == 8;
+    unsigned n = (in->op & 7) | ((in->rex & 1) << 3);
+    uint8_t *miss;
+    switch (form) {
+    case MEM_LOAD:
+        ea64(e, in, end_off);
+        miss = tlb_lookup(e, q ? 8 : 4, ACC_R);
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);  /* mov rax/eax, [rsi] */
+        store(e, RAX, GPR(in->reg));
+        return miss;
+    case MEM_STORE:
+        ea64(e, in, end_off);
+        miss = tlb_lookup(e, q ? 8 : 4, ACC_W);
+        load(e, RCX, GPR(in->reg));
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0x89, 0x0e }, 2);  /* mov [rsi], rcx/ecx */
+        return miss;
+    case MEM_PUSH:
+        load(e, RAX, GPR(GPR_RSP));
+        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xe8, 0x08 }, 4);  /* sub rax, 8 */
+        miss = tlb_lookup(e, 8, ACC_W);
+        load(e, RCX, GPR(n));  /* the old RSP for PUSH RSP */
+        bytes(e, (const uint8_t[]){ 0x48, 0x89, 0x0e }, 3);  /* mov [rsi], rcx */
+        store(e, RAX, GPR(GPR_RSP));
+        return miss;
+    default: /* MEM_POP */
+        load(e, RAX, GPR(GPR_RSP));
+        miss = tlb_lookup(e, 8, ACC_R);
+        bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x0e }, 3);  /* mov rcx, [rsi] */
+        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xc0, 0x08 }, 4);  /* add rax, 8 */
+        store(e, RAX, GPR(GPR_RSP));
+        store(e, RCX, GPR(n));  /* after RSP: POP RSP leaves the value */
+        return miss;
+    }
+}
+
+/* rax = imm64 (the mov rax, imm64 form, whatever the value) */
+static void mov_rax_imm64(struct emit *e, uint64_t v)
+{
+    b1(e, 0x48);
+    b1(e, 0xb8);
+    b8(e, v);
+}
+
+/* The self-check: jumps to the returned rel32 (to patch) unless the 8
+ * bytes at rax + at, shifted left by sh bits, equal want. */
+static uint8_t *check8(struct emit *e, uint32_t at, unsigned sh, uint64_t want)
+{
+    bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x88 }, 3);  /* mov rcx, [rax+at] */
+    b4(e, at);
+    if (sh)
+        bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xe1, (uint8_t)sh }, 4);  /* shl rcx, sh */
+    b1(e, 0x48);  /* mov rdx, imm64 */
+    b1(e, 0xba);
+    b8(e, want << sh);
+    bytes(e, (const uint8_t[]){ 0x48, 0x39, 0xd1 }, 3);  /* cmp rcx, rdx */
+    return jump_fwd(e, true);
+}
+
+/* The way in (at the start of the buffer, emitted after every reset):
+ * saves rbx and r12..r15 (five pushes after the return address keep the
+ * stack 16-byte aligned for the handler calls), rbx = c, jumps to the
+ * code; "leave" (right after it) undoes that. */
+static void emit_entry(struct emu_jit *j)
+{
+    struct emit e = { j->rw, (uintptr_t)j->rx };
+    bytes(&e, (const uint8_t[]){ 0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57 }, 9);
+    bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xfb }, 3);  /* mov rbx, rdi */
+    bytes(&e, (const uint8_t[]){ 0xff, 0xe6 }, 2);        /* jmp rsi */
+    j->leave = e.rx;
+    bytes(&e, (const uint8_t[]){ 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3 }, 10);
+    j->used = 16 + 16;
+}
+
+void (*emu_jit_entry(const struct emu_jit *j))(struct emu_cpu *c, const void *code)
+{
+    return (void (*)(struct emu_cpu *, const void *))(uintptr_t)j->rx;
+}
+
+/* jmp to an executable address (rel32) */
+static void jmp_to(struct emit *e, uintptr_t target)
+{
+    b1(e, 0xe9);
+    b4(e, (uint32_t)(int32_t)((intptr_t)target - (intptr_t)(e->rx + 4)));
+}
+
+/* The most code one block can take. */
+#define JIT_BLOCK_MAX (JIT_FRAME_MAX + 32u * JIT_INSN_MAX + (32u * 15 / 8 + 2) * 32u)
+
+bool emu_jit_full(const struct emu_jit *j)
+{
+    return j && j->used + JIT_BLOCK_MAX > JIT_SIZE;
+}
+
+const void *emu_jit_compile(struct emu_jit *j, const struct emu_block *b)
+{
+    if (!j || !(b->mode & 1) || (b->nbytes < 8 && !b->wide) || b->nbytes > 32 * 15)
         return NULL;
-    size_t need = JIT_FRAME_MAX + (size_t)b->n * JIT_INSN_MAX;
-    if (j->used + need > JIT_SIZE)
+    if (emu_jit_full(j))
         return NULL;
     struct emit e = { j->rw + j->used, (uintptr_t)(j->rx + j->used) };
     const struct emu_binsn *bi = emu_block_insns(b);
 
     /* The exits come first, so the jumps to them are backwards and their
-     * target is known. After a handler: rip = next_rip. Then, for both:
-     * exec_page = 0; restore; return. */
+     * target is known. After a handler: rip = next_rip. */
     const uintptr_t exit = e.rx;
     load(&e, RAX, CPU(next_rip));
     store(&e, RAX, CPU(rip));
+    /* Then: this block is the last that ran, and the next one is chained
+     * when nothing asks for the loop: no exit, no block_break (the mode,
+     * the TLB, a code write), no interrupt shadow or TF (stepped alone),
+     * room for a whole block in the run, and the same page (so the host
+     * page is still this one's: block_at_rip's same-page rule). */
     const uintptr_t exit_rip_set = e.rx;
-    bytes(&e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);  /* mov qword [rbx+exec_page], 0 */
+    mov_rax_imm64(&e, (uint64_t)(uintptr_t)b);
+    store(&e, RAX, CPU(jit_last));
+    bytes(&e, (const uint8_t[]){ 0x83, 0xbb }, 2);              /* cmp dword [rbx+exit], 0 */
+    b4(&e, CPU(exit));
+    b1(&e, 0);
+    uint8_t *to_loop[8];
+    unsigned nloop = 0;
+    to_loop[nloop++] = jump_fwd(&e, true);
+    bytes(&e, (const uint8_t[]){ 0x0f, 0xb6, 0x83 }, 3);        /* movzx eax, byte [rbx+block_break] */
+    b4(&e, CPU(block_break));
+    bytes(&e, (const uint8_t[]){ 0x0a, 0x83 }, 2);              /* or al, [rbx+intr_shadow] */
+    b4(&e, CPU(intr_shadow));
+    bytes(&e, (const uint8_t[]){ 0x0a, 0x83 }, 2);              /* or al, [rbx+rflags+1] (TF is bit 0 of it) */
+    b4(&e, CPU(rflags) + 1);
+    bytes(&e, (const uint8_t[]){ 0xa8, 0x01 }, 2);              /* test al, 1 */
+    to_loop[nloop++] = jump_fwd(&e, true);
+    load(&e, RAX, CPU(insns));
+    bytes(&e, (const uint8_t[]){ 0x48, 0x83, 0xc0, 32 }, 4);    /* add rax, BLOCK_MAX_INSNS */
+    rbx_mem(&e, 0x3b, RAX, CPU(run_end));                       /* cmp rax, [rbx+run_end] */
+    bytes(&e, (const uint8_t[]){ 0x0f, 0x87 }, 2);              /* ja: not room for one more block */
+    to_loop[nloop] = e.p;
+    b4(&e, 0);
+    nloop++;
+    load(&e, RAX, CPU(rip));
+    bytes(&e, (const uint8_t[]){ 0x4c, 0x31, 0xe0 }, 3);        /* xor rax, r12 */
+    bytes(&e, (const uint8_t[]){ 0x48, 0xc1, 0xe8, 0x0c }, 4);  /* shr rax, 12 */
+    to_loop[nloop++] = jump_fwd(&e, true);
+    /* rax = the host byte of the next RIP; rcx = &b->chain[fall-through ? 0 : 1] */
+    load(&e, RAX, CPU(rip));
+    bytes(&e, (const uint8_t[]){ 0x25, 0xff, 0x0f, 0x00, 0x00 }, 5);  /* and eax, 0xfff */
+    b1(&e, 0x48);                                               /* mov rcx, imm64 (&b->chain[0]) */
+    b1(&e, 0xb9);
+    b8(&e, (uint64_t)(uintptr_t)&b->chain[0]);
+    bytes(&e, (const uint8_t[]){ 0x3d }, 1);                    /* cmp eax, end offset in page */
+    b4(&e, (uint32_t)((b->host - (const uint8_t *)b->page) + b->nbytes));
+    bytes(&e, (const uint8_t[]){ 0x74, 0x04 }, 2);              /* je +4 */
+    bytes(&e, (const uint8_t[]){ 0x48, 0x83, 0xc1, (uint8_t)sizeof(b->chain[0]) }, 4);  /* add rcx, 16 */
+    b1(&e, 0x48);                                               /* mov rdx, imm64 (the page) */
+    b1(&e, 0xba);
+    b8(&e, (uint64_t)b->page);
+    bytes(&e, (const uint8_t[]){ 0x48, 0x01, 0xd0 }, 3);        /* add rax, rdx */
+    bytes(&e, (const uint8_t[]){ 0x48, 0x3b, 0x01 }, 3);        /* cmp rax, [rcx] (chain.host) */
+    to_loop[nloop++] = jump_fwd(&e, true);
+    bytes(&e, (const uint8_t[]){ 0xff, 0x61, 0x08 }, 3);        /* jmp [rcx+8] (chain.code) */
+    /* Back to the loop. */
+    const uintptr_t leave = e.rx;
+    for (unsigned k = 0; k < nloop; k++)
+        land(&e, to_loop[k]);
+    bytes(&e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);        /* mov qword [rbx+exec_page], 0 */
     b4(&e, CPU(exec_page));
     b4(&e, 0);
-    bytes(&e, (const uint8_t[]){ 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3 }, 10);
+    jmp_to(&e, j->leave);
 
+    /* The entry: the self-check (its bytes are still guest memory's), then
+     * the registers block code keeps. */
     const uintptr_t start = e.rx;
-    /* push rbx, r12..r15: five pushes after the return address keep the
-     * stack 16-byte aligned for the calls. */
-    bytes(&e, (const uint8_t[]){ 0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57 }, 9);
-    bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xfb }, 3);  /* mov rbx, rdi */
+    mov_rax_imm64(&e, (uint64_t)(uintptr_t)b->host);
+    /* a block is at most BLOCK_MAX_INSNS (32) instructions of 15 bytes */
+    uint8_t *stale[32 * 15 / 8 + 2];
+    unsigned nstale = 0;
+    unsigned n = b->nbytes;
+    uint64_t w;
+    if (n < 8) {
+        memcpy(&w, b->bytes, 8);
+        stale[nstale++] = check8(&e, 0, 64 - 8 * n, w);
+    } else {
+        for (unsigned k = 0; k + 8 <= n; k += 8) {
+            memcpy(&w, b->bytes + k, 8);
+            stale[nstale++] = check8(&e, k, 0, w);
+        }
+        if (n % 8) {
+            memcpy(&w, b->bytes + n - 8, 8);
+            stale[nstale++] = check8(&e, n - 8, 0, w);
+        }
+    }
+    uint8_t *body = jump_fwd(&e, false);
+    /* Stale: back to the loop without running anything (RIP is this
+     * block's first instruction; the loop decodes it again). */
+    for (unsigned k = 0; k < nstale; k++)
+        land(&e, stale[k]);
+    jmp_to(&e, leave);
+    land(&e, body);
     load(&e, R12, CPU(rip));
     bytes(&e, (const uint8_t[]){ 0xc6, 0x83 }, 2);        /* mov byte [rbx+block_break], 0 */
     b4(&e, CPU(block_break));
     b1(&e, 0);
-    b1(&e, 0x48);                                         /* mov rax, imm64 (the page) */
-    b1(&e, 0xb8);
-    b8(&e, (uint64_t)b->page);
+    mov_rax_imm64(&e, (uint64_t)b->page);
     store(&e, RAX, CPU(exec_page));
     b1(&e, 0x49);                                         /* mov r14, imm64 (the instructions) */
     b1(&e, 0xbe);
     b8(&e, (uint64_t)(uintptr_t)bi);
+    /* r15 = &c->tlb[CPL == 3]: the CPL cannot change inside a block
+     * without ending it (only control transfers change it). */
+    bytes(&e, (const uint8_t[]){ 0x31, 0xc0, 0x80, 0xbb }, 4);  /* xor eax, eax; cmp byte [rbx+cpl], 3 */
+    b4(&e, CPU(cpl));
+    b1(&e, 3);
+    bytes(&e, (const uint8_t[]){ 0x0f, 0x94, 0xc0, 0x69, 0xc0 }, 5);  /* sete al; imul eax, eax, imm32 */
+    b4(&e, (uint32_t)sizeof(c_tlb_row));
+    bytes(&e, (const uint8_t[]){ 0x4c, 0x8d, 0xbc, 0x03 }, 4);  /* lea r15, [rbx+rax+tlb] */
+    b4(&e, CPU(tlb));
 
     uint32_t off = 0;
     unsigned pending = 0;  /* inline instructions not yet counted in c->insns */
@@ -392,41 +696,33 @@ emu_block_fn emu_jit_compile(struct emu_jit *j, const struct emu_block *b)
             pending++;
             continue;
         }
-        count(&e, &pending);
-        lea_r12(&e, RAX, at);
-        store(&e, RAX, CPU(rip));
-        lea_r12(&e, R13, off);
-        if (in->ckpt) {
-            load(&e, RAX, CPU(rflags));
-            store(&e, RAX, CPU(rflags_start));
-            copy16(&e, CPU(lf), CPU(lf_start));
-            copy16(&e, CPU(lf) + 16, CPU(lf_start) + 16);
-            load(&e, RAX, CPU(insns));
-            store(&e, RAX, CPU(ckpt_insns));
+        enum mem_form form = in->ckpt ? MEM_NONE : mem_form(in, bi[k].fn);
+        if (form != MEM_NONE) {
+            uint8_t *miss = emit_mem_fast(&e, in, form, off);
+            uint8_t *done = jump_fwd(&e, false);
+            /* The slow path: the handler, with c->insns exact around it;
+             * then back to the count the fast path leaves (pending + 1). */
+            land(&e, miss);
+            unsigned before = pending;
+            count(&e, &pending);
+            call_out(&e, bi, k, at, off, exit);
+            bytes(&e, (const uint8_t[]){ 0x48, 0x83, 0xab }, 3);  /* sub qword [rbx+insns], before + 1 */
+            b4(&e, CPU(insns));
+            b1(&e, (uint8_t)(before + 1));
+            land(&e, done);
+            pending = before + 1;
+            continue;
         }
-        store(&e, R13, CPU(next_rip));
-        bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xdf }, 3);  /* mov rdi, rbx */
-        bytes(&e, (const uint8_t[]){ 0x49, 0x8d, 0xb6 }, 3);  /* lea rsi, [r14 + d32] */
-        b4(&e, (uint32_t)((const uint8_t *)in - (const uint8_t *)bi));
-        call(&e, (const void *)bi[k].fn);
-        pending = 1;
         count(&e, &pending);
-        rbx_mem(&e, 0x39, R13, CPU(next_rip));                /* cmp [rbx+next_rip], r13 */
-        jnz(&e, exit);
-        bytes(&e, (const uint8_t[]){ 0x0f, 0xb6, 0x83 }, 3);  /* movzx eax, byte [rbx+block_break] */
-        b4(&e, CPU(block_break));
-        bytes(&e, (const uint8_t[]){ 0x0b, 0x83 }, 2);        /* or eax, [rbx+exit] */
-        b4(&e, CPU(exit));
-        jnz(&e, exit);
+        call_out(&e, bi, k, at, off, exit);
     }
     /* The block ran to its end: RIP is the fall-through. */
     count(&e, &pending);
     lea_r12(&e, RAX, off);
     store(&e, RAX, CPU(rip));
-    b1(&e, 0xe9);  /* jmp exit_rip_set */
-    b4(&e, (uint32_t)(int32_t)((intptr_t)exit_rip_set - (intptr_t)(e.rx + 4)));
+    jmp_to(&e, exit_rip_set);
 
     j->used = (size_t)(e.rx - (uintptr_t)j->rx);
     j->used = (j->used + 15) & ~(size_t)15;
-    return (emu_block_fn)start;
+    return (const void *)start;
 }

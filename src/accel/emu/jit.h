@@ -4,8 +4,6 @@
 
 #include "accel/emu/insn.h"
 
-typedef void (*emu_block_fn)(struct emu_cpu *c);
-
 struct emu_jit;
 
 /* A code buffer, or NULL when block code is off (BRUME_NO_JIT=1) or the
@@ -14,8 +12,14 @@ struct emu_jit *emu_jit_new(void);
 void emu_jit_delete(struct emu_jit *j);
 /* Forgets all code (the block arena was emptied). */
 void emu_jit_reset(struct emu_jit *j);
+/* The way into block code: jit_enter(c, b->code) runs b and the blocks
+ * chained after it, then sets c->jit_last. */
+void (*emu_jit_entry(const struct emu_jit *j))(struct emu_cpu *c, const void *code);
+/* True when the buffer has no room left for a block: empty it. */
+bool emu_jit_full(const struct emu_jit *j);
 /* Code for block b (which must stay where it is), or NULL: the buffer is
- * full (empty it with the arena) or b is not a 64-bit block. */
-emu_block_fn emu_jit_compile(struct emu_jit *j, const struct emu_block *b);
+ * full (empty it with the arena) or b has none (not 64-bit, or too short
+ * to check near the end of memory). */
+const void *emu_jit_compile(struct emu_jit *j, const struct emu_block *b);
 
 #endif
