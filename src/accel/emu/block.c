@@ -247,7 +247,8 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     b->ripmask = m.code64 ? ~0ull : m.def32 ? 0xffffffffull : 0xffffull;
     b->next[0] = b->next[1] = NULL;
     b->hnext = NULL;
-    memset(b->chain, 0, sizeof(b->chain));
+    b->link_at[0] = b->link_at[1] = NULL;
+    b->relinks = 0;
     b->nbytes = (uint16_t)off;
     b->ins_off = (uint16_t)ins_off;
     b->n = (uint8_t)n;
@@ -258,6 +259,13 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     b->code = emu_jit_compile(bc->jit, b);
     bc->jit_full = emu_jit_full(bc->jit);
     return b;
+}
+
+void emu_block_link(struct emu_cpu *c, struct emu_block *prev, unsigned k, struct emu_block *b)
+{
+    prev->next[k] = b;
+    if (b && prev->code && b->code && prev->mode == b->mode)
+        emu_jit_link(c->blocks->jit, prev, k, b);
 }
 
 struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const uint8_t *p, unsigned page_off,
@@ -294,6 +302,6 @@ struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const
         }
     }
     if (prev)
-        prev->next[link] = b;
+        emu_block_link(c, prev, link, b);
     return b;
 }

@@ -87,7 +87,7 @@ struct emu_tlb_entry {
      * left invalid so that stores take emu_write_slow, which writes through
      * addend and tells the block cache (self-modifying code). */
     bool wcode;
-};
+} __attribute__((aligned(64)));  /* one cache line, and indexing by a shift (block code) */
 
 /* The two TLBs: supervisor accesses and user (CPL 3) accesses. */
 enum { TLB_SUPER = 0, TLB_USER = 1 };
@@ -171,6 +171,7 @@ struct emu_cpu {
     void (*jit_enter)(struct emu_cpu *c, const void *code);
     uint64_t run_end;
     struct emu_block *jit_last;
+    uint64_t jit_last_lin;  /* its linear address */
 
     /* Exceptions: emu_raise() stores the event and longjmps to *jb. */
     jmp_buf *jb;

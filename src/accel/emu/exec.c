@@ -251,9 +251,12 @@ static struct emu_block *block_at_rip(struct emu_cpu *c, struct emu_block *prev,
     }
     *lin = l;
     struct emu_block *b;
-    if (prev && emu_block_matches(prev->next[p != prev->host + prev->nbytes], p, key))
-        b = prev->next[p != prev->host + prev->nbytes];  /* linked: no table lookup */
-    else {
+    unsigned k = prev && p != prev->host + prev->nbytes;
+    if (prev && emu_block_matches(prev->next[k], p, key)) {
+        b = prev->next[k];  /* linked: no table lookup */
+        if (b->code && prev->code)
+            emu_block_link(c, prev, k, b);  /* prev's code may not jump to b's yet */
+    } else {
         unsigned avail = 0x1000 - (unsigned)(l & 0xfff);
         if (c->flat && c->flat_base + c->flat_size - l < avail)
             avail = (unsigned)(c->flat_base + c->flat_size - l);  /* a partial last page */
@@ -275,17 +278,12 @@ __attribute__((noinline)) static void run_loop(struct emu_cpu *c, uint64_t end)
         struct emu_block *b = block_at_rip(c, prev, &lin);
         if (b && b->code && b->n <= end - c->insns) {
             /* the same as run_block, then maybe chained blocks (jit.c) */
-            if (prev && prev->code && prev->page == b->page && prev->mode == b->mode) {
-                unsigned k = b->host != prev->host + prev->nbytes;
-                prev->chain[k].host = b->host;
-                prev->chain[k].code = b->code;
-            }
             c->jit_last = b;
+            c->jit_last_lin = lin;
             c->jit_enter(c, b->code);
-            /* Chained blocks are on the page of b: lin becomes the
-             * linear address of the last one, as block_at_rip expects. */
+            /* The last block that ran, and its linear address, as block_at_rip expects */
             b = c->jit_last;
-            lin = (lin & ~0xfffull) | (uint64_t)(b->host - (const uint8_t *)b->page);
+            lin = c->jit_last_lin;
         } else if (b)
             run_block(c, b, end - c->insns);
         else

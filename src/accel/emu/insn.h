@@ -106,10 +106,10 @@ struct emu_block {
     uint64_t ripmask;     /* RIP wrap of the mode: 0xffff, 0xffffffff or ~0 */
     struct emu_block *next[2]; /* last blocks run after this one: fall-through, other */
     const void *code;     /* its block code (jit.c), or NULL: run by exec.c's loop */
-    /* Chained successors on the same page (jit.c): the block code jumps to
-     * chain[k].code when the next RIP's host byte is chain[k].host (k as
-     * for next[]). Set by exec.c's loop. */
-    struct { const uint8_t *host; const void *code; } chain[2];
+    /* Where its code jumps to a chained successor on the same page, k as
+     * for next[] (jit.c patches them: emu_jit_link); NULL: no code. */
+    uint8_t *link_at[2];
+    uint8_t relinks;      /* times a link was changed (jit.c) */
     struct emu_block *hnext; /* the next block in its hash bucket (block.c) */
     uint16_t nbytes;      /* bytes covered */
     uint16_t ins_off;     /* offset of the instructions from the header */
@@ -167,6 +167,11 @@ static inline bool emu_block_matches(const struct emu_block *b, const uint8_t *p
  * before: its successor links are tried first and updated. */
 struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const uint8_t *p, unsigned page_off,
                                 unsigned avail, uint8_t key);
+
+/* Records that b ran right after prev (k: 0 when b is prev's
+ * fall-through, else 1): the loop tries it first next time, and prev's
+ * block code jumps straight to b's when both have code on one page. */
+void emu_block_link(struct emu_cpu *c, struct emu_block *prev, unsigned k, struct emu_block *b);
 
 /* Returns the handler for a decoded instruction (never NULL: unknown
  * entries map to op_unimpl). */

@@ -45,7 +45,7 @@
 #define JIT_SIZE (64u << 20)
 /* The most one instruction's code takes (checkpoint, far call, checks). */
 #define JIT_INSN_MAX 320
-#define JIT_FRAME_MAX 384
+#define JIT_FRAME_MAX 1024  /* the entry, the exits, and a Jcc's extra */
 
 struct emu_jit {
     uint8_t *rw, *rx;
@@ -439,19 +439,18 @@ static enum mem_form mem_form(const struct insn *in, emu_op_fn fn)
     return in->op == 0x8b ? MEM_LOAD : in->op == 0x89 ? MEM_STORE : MEM_NONE;
 }
 
-#define TLB_ENTRY ((uint32_t)sizeof(struct emu_tlb_entry))
+_Static_assert(sizeof(struct emu_tlb_entry) == 64, "block code indexes the TLB by a shift");
 typedef struct emu_tlb_entry c_tlb_row[EMU_TLB_SIZE];
 
 /* rsi = the host address of size bytes at linear rax (kept) when the TLB
  * (r15: this CPL's) allows access acc; else jumps to the returned rel32. */
 static uint8_t *tlb_lookup(struct emit *e, unsigned size, unsigned acc)
 {
-    bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc2 }, 3);        /* mov rdx, rax */
-    bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xea, 0x0c }, 4);  /* shr rdx, 12 */
-    bytes(e, (const uint8_t[]){ 0x81, 0xe2 }, 2);              /* and edx, EMU_TLB_SIZE - 1 */
-    b4(e, EMU_TLB_SIZE - 1);
-    bytes(e, (const uint8_t[]){ 0x69, 0xd2 }, 2);              /* imul edx, edx, TLB_ENTRY */
-    b4(e, TLB_ENTRY);
+    /* rdx = ((lin >> 12) & (EMU_TLB_SIZE - 1)) * 64, the entry's offset */
+    bytes(e, (const uint8_t[]){ 0x89, 0xc2 }, 2);              /* mov edx, eax */
+    bytes(e, (const uint8_t[]){ 0xc1, 0xea, 0x06 }, 3);        /* shr edx, 6 */
+    bytes(e, (const uint8_t[]){ 0x81, 0xe2 }, 2);              /* and edx, (EMU_TLB_SIZE - 1) << 6 */
+    b4(e, (EMU_TLB_SIZE - 1) << 6);
     /* The page of the last byte must be the tag: a tag is page-aligned, so
      * this also refuses accesses that cross into the next page. */
     bytes(e, (const uint8_t[]){ 0x48, 0x8d, 0x48, (uint8_t)(size - 1) }, 4);  /* lea rcx, [rax+size-1] */
@@ -557,6 +556,138 @@ static void jmp_to(struct emit *e, uintptr_t target)
     b4(e, (uint32_t)(int32_t)((intptr_t)target - (intptr_t)(e->rx + 4)));
 }
 
+/* ---- Jcc inline (64-bit mode; the last instruction of its block) ----
+ * When the lazy record is a plain SUB/CMP, ADD or logic op (no carry in,
+ * CF = OF = 0) of 32 or 64 bits, redoing that operation on the host sets
+ * the host's flags exactly as the guest's (CF, OF, SF, ZF and PF; Jcc does
+ * not read AF), and x86 condition codes are the same on both sides, so
+ * the host's own Jcc decides. Any other record, and a target that is not
+ * canonical (#GP), runs the handler. Returns false when in is no such Jcc. */
+static bool is_jcc64(const struct insn *in, emu_op_fn fn)
+{
+    bool jcc = (in->map == MAP_1BYTE && (in->op & 0xf0) == 0x70) || (in->map == MAP_0F && (in->op & 0xf0) == 0x80);
+    return jcc && in->osz == 8 && !in->ckpt && emu_specialize(in, NULL) == fn;
+}
+
+static void emit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at, uint32_t end_off,
+                     unsigned pending, uintptr_t exit, uintptr_t exit_rip_set)
+{
+    const struct insn *in = &bi[k].i;
+    unsigned cc = in->op & 15;
+    uint8_t *taken[6], *generic[8];
+    unsigned nt = 0, ng = 0;
+    struct { uint32_t op; uint8_t load, alu; bool q; } forms[] = {
+        { LF_SUB | (8 << LF_SIZE_SHIFT), 0x8b, 0x3b, true },   /* mov rax, [a]; cmp rax, [b] */
+        { LF_SUB | (4 << LF_SIZE_SHIFT), 0x8b, 0x3b, false },
+        { LF_SZP | (8 << LF_SIZE_SHIFT), 0x8b, 0x85, true },   /* mov rax, [res]; test rax, rax */
+        { LF_SZP | (4 << LF_SIZE_SHIFT), 0x8b, 0x85, false },
+        { LF_ADD | (8 << LF_SIZE_SHIFT), 0x8b, 0x03, true },   /* mov rax, [a]; add rax, [b] */
+        { LF_ADD | (4 << LF_SIZE_SHIFT), 0x8b, 0x03, false },
+    };
+    uint8_t *next_form = NULL;
+    for (unsigned f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+        if (next_form)
+            land(e, next_form);
+        bytes(e, (const uint8_t[]){ 0x81, 0xbb }, 2);  /* cmp dword [rbx+lf.op], form */
+        b4(e, CPU(lf.op));
+        b4(e, forms[f].op);
+        next_form = jump_fwd(e, true);
+        bool szp = (forms[f].op & LF_KIND) == LF_SZP;
+        if (szp) {  /* CF and OF from b must be 0 */
+            bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xbb }, 3);  /* cmp qword [rbx+lf.b], 0 */
+            b4(e, CPU(lf.b));
+            b1(e, 0);
+            generic[ng++] = jump_fwd(e, true);
+        }
+        if (forms[f].q)
+            b1(e, 0x48);
+        b1(e, forms[f].load);  /* mov rax/eax, [rbx + (szp ? res : a)] */
+        b1(e, 0x83);
+        b4(e, szp ? CPU(lf.res) : CPU(lf.a));
+        if (forms[f].q)
+            b1(e, 0x48);
+        if (szp) {
+            bytes(e, (const uint8_t[]){ 0x85, 0xc0 }, 2);  /* test rax/eax, rax/eax */
+        } else {
+            b1(e, forms[f].alu);  /* cmp/add rax/eax, [rbx+lf.b] */
+            b1(e, 0x83);
+            b4(e, CPU(lf.b));
+        }
+        bytes(e, (const uint8_t[]){ 0x0f, (uint8_t)(0x80 + cc) }, 2);  /* jcc taken */
+        taken[nt] = e->p;
+        b4(e, 0);
+        nt++;
+        /* not taken: RIP is the next instruction */
+        unsigned n = pending + 1;
+        count(e, &n);
+        lea_r12(e, RAX, end_off);
+        store(e, RAX, CPU(rip));
+        jmp_to(e, exit_rip_set);
+    }
+    land(e, next_form);
+    uint8_t *to_generic = jump_fwd(e, false);
+    /* taken: RIP = the target, if canonical */
+    for (unsigned t = 0; t < nt; t++)
+        land(e, taken[t]);
+    lea_r12(e, RAX, end_off);
+    mov_imm(e, RCX, in->imm);
+    bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);        /* add rax, rcx */
+    bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc2 }, 3);        /* mov rdx, rax */
+    bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xe2, 0x10 }, 4);  /* shl rdx, 16 */
+    bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xfa, 0x10 }, 4);  /* sar rdx, 16 */
+    bytes(e, (const uint8_t[]){ 0x48, 0x39, 0xc2 }, 3);        /* cmp rdx, rax */
+    generic[ng++] = jump_fwd(e, true);
+    store(e, RAX, CPU(rip));
+    unsigned n = pending + 1;
+    count(e, &n);
+    jmp_to(e, exit_rip_set);
+    /* anything else: the handler */
+    land(e, to_generic);
+    for (unsigned g = 0; g < ng; g++)
+        land(e, generic[g]);
+    n = pending;
+    count(e, &n);
+    call_out(e, bi, k, at, end_off, exit);
+    lea_r12(e, RAX, end_off);  /* not taken */
+    store(e, RAX, CPU(rip));
+    jmp_to(e, exit_rip_set);
+}
+
+void emu_jit_link(struct emu_jit *j, struct emu_block *from, unsigned k, const struct emu_block *to)
+{
+    uint8_t *at = from->link_at[k];
+    if (!j || !at || !to->code)
+        return;
+    uintptr_t rx = (uintptr_t)j->rx + (uintptr_t)(at - j->rw);
+    int32_t rel = (int32_t)((intptr_t)(uintptr_t)to->code - (intptr_t)(rx + 4));
+    /* before the rel32: jmp (1), jne (6), cmp rsi, rcx (3), then the imm64 */
+    uint64_t host = (uint64_t)(uintptr_t)to->host, old;
+    memcpy(&old, at - 1 - 6 - 3 - 8, 8);
+    if (old == host)
+        return;
+    /* Rewriting code that may be in the host's instruction cache costs a
+     * pipeline flush: a successor that keeps changing (a RET returning to
+     * many callers) stops being linked after a few tries. */
+    if (old && from->relinks >= 4)
+        return;
+    if (old)
+        from->relinks++;
+    memcpy(at - 1 - 6 - 3 - 8, &host, 8);
+    memcpy(at, &rel, 4);
+}
+
+/* r15 = &c->tlb[CPL == 3] (clobbers rcx) */
+static void emit_tlb_row(struct emit *e)
+{
+    bytes(e, (const uint8_t[]){ 0x31, 0xc9, 0x80, 0xbb }, 4);  /* xor ecx, ecx; cmp byte [rbx+cpl], 3 */
+    b4(e, CPU(cpl));
+    b1(e, 3);
+    bytes(e, (const uint8_t[]){ 0x0f, 0x94, 0xc1, 0x69, 0xc9 }, 5);  /* sete cl; imul ecx, ecx, imm32 */
+    b4(e, (uint32_t)sizeof(c_tlb_row));
+    bytes(e, (const uint8_t[]){ 0x4c, 0x8d, 0xbc, 0x0b }, 4);  /* lea r15, [rbx+rcx+tlb] */
+    b4(e, CPU(tlb));
+}
+
 /* The most code one block can take. */
 #define JIT_BLOCK_MAX (JIT_FRAME_MAX + 32u * JIT_INSN_MAX + (32u * 15 / 8 + 2) * 32u)
 
@@ -565,7 +696,7 @@ bool emu_jit_full(const struct emu_jit *j)
     return j && j->used + JIT_BLOCK_MAX > JIT_SIZE;
 }
 
-const void *emu_jit_compile(struct emu_jit *j, const struct emu_block *b)
+const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
 {
     if (!j || !(b->mode & 1) || (b->nbytes < 8 && !b->wide) || b->nbytes > 32 * 15)
         return NULL;
@@ -587,6 +718,7 @@ const void *emu_jit_compile(struct emu_jit *j, const struct emu_block *b)
     const uintptr_t exit_rip_set = e.rx;
     mov_rax_imm64(&e, (uint64_t)(uintptr_t)b);
     store(&e, RAX, CPU(jit_last));
+    store(&e, R12, CPU(jit_last_lin));
     bytes(&e, (const uint8_t[]){ 0x83, 0xbb }, 2);              /* cmp dword [rbx+exit], 0 */
     b4(&e, CPU(exit));
     b1(&e, 0);
@@ -608,31 +740,49 @@ const void *emu_jit_compile(struct emu_jit *j, const struct emu_block *b)
     to_loop[nloop] = e.p;
     b4(&e, 0);
     nloop++;
+    /* rsi = the host byte of the next RIP, through the TLB (as
+     * block_at_rip finds it; a miss goes back to the loop), with this
+     * CPL's TLB: r15 is recomputed, whatever the block did. */
     load(&e, RAX, CPU(rip));
-    bytes(&e, (const uint8_t[]){ 0x4c, 0x31, 0xe0 }, 3);        /* xor rax, r12 */
-    bytes(&e, (const uint8_t[]){ 0x48, 0xc1, 0xe8, 0x0c }, 4);  /* shr rax, 12 */
+    emit_tlb_row(&e);
+    bytes(&e, (const uint8_t[]){ 0x89, 0xc2 }, 2);              /* mov edx, eax */
+    bytes(&e, (const uint8_t[]){ 0xc1, 0xea, 0x06 }, 3);        /* shr edx, 6 */
+    bytes(&e, (const uint8_t[]){ 0x81, 0xe2 }, 2);              /* and edx, (EMU_TLB_SIZE - 1) << 6 */
+    b4(&e, (EMU_TLB_SIZE - 1) << 6);
+    bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xc1 }, 3);        /* mov rcx, rax */
+    bytes(&e, (const uint8_t[]){ 0x48, 0x81, 0xe1, 0x00, 0xf0, 0xff, 0xff }, 7);  /* and rcx, -4096 */
+    bytes(&e, (const uint8_t[]){ 0x49, 0x3b, 0x8c, 0x17 }, 4);  /* cmp rcx, [r15+rdx+tag[ACC_X]] */
+    b4(&e, (uint32_t)(offsetof(struct emu_tlb_entry, tag) + 8 * ACC_X));
     to_loop[nloop++] = jump_fwd(&e, true);
-    /* rax = the host byte of the next RIP; rcx = &b->chain[fall-through ? 0 : 1] */
-    load(&e, RAX, CPU(rip));
-    bytes(&e, (const uint8_t[]){ 0x25, 0xff, 0x0f, 0x00, 0x00 }, 5);  /* and eax, 0xfff */
-    b1(&e, 0x48);                                               /* mov rcx, imm64 (&b->chain[0]) */
-    b1(&e, 0xb9);
-    b8(&e, (uint64_t)(uintptr_t)&b->chain[0]);
-    bytes(&e, (const uint8_t[]){ 0x3d }, 1);                    /* cmp eax, end offset in page */
-    b4(&e, (uint32_t)((b->host - (const uint8_t *)b->page) + b->nbytes));
-    bytes(&e, (const uint8_t[]){ 0x74, 0x04 }, 2);              /* je +4 */
-    bytes(&e, (const uint8_t[]){ 0x48, 0x83, 0xc1, (uint8_t)sizeof(b->chain[0]) }, 4);  /* add rcx, 16 */
-    b1(&e, 0x48);                                               /* mov rdx, imm64 (the page) */
-    b1(&e, 0xba);
-    b8(&e, (uint64_t)b->page);
-    bytes(&e, (const uint8_t[]){ 0x48, 0x01, 0xd0 }, 3);        /* add rax, rdx */
-    bytes(&e, (const uint8_t[]){ 0x48, 0x3b, 0x01 }, 3);        /* cmp rax, [rcx] (chain.host) */
-    to_loop[nloop++] = jump_fwd(&e, true);
-    bytes(&e, (const uint8_t[]){ 0xff, 0x61, 0x08 }, 3);        /* jmp [rcx+8] (chain.code) */
+    bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xc6 }, 3);        /* mov rsi, rax */
+    bytes(&e, (const uint8_t[]){ 0x49, 0x03, 0xb4, 0x17 }, 4);  /* add rsi, [r15+rdx+addend] */
+    b4(&e, (uint32_t)offsetof(struct emu_tlb_entry, addend));
+    /* The two successors (emu_jit_link patches their host byte and code;
+     * until then the host is 0, never equal). The mode is this block's:
+     * a mode change sets block_break. */
+    uint8_t *link[2];
+    for (unsigned k = 0; k < 2; k++) {
+        b1(&e, 0x48);                                           /* mov rcx, imm64 (its host byte) */
+        b1(&e, 0xb9);
+        b8(&e, 0);
+        bytes(&e, (const uint8_t[]){ 0x48, 0x39, 0xce }, 3);    /* cmp rsi, rcx */
+        uint8_t *next = jump_fwd(&e, true);
+        b1(&e, 0xe9);                                           /* jmp its code */
+        link[k] = e.p;
+        b4(&e, 0);
+        if (k == 0)
+            land(&e, next);
+        else
+            to_loop[nloop++] = next;
+    }
     /* Back to the loop. */
     const uintptr_t leave = e.rx;
     for (unsigned k = 0; k < nloop; k++)
         land(&e, to_loop[k]);
+    for (unsigned k = 0; k < 2; k++) {
+        land(&e, link[k]);
+        b->link_at[k] = link[k];
+    }
     bytes(&e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);        /* mov qword [rbx+exec_page], 0 */
     b4(&e, CPU(exec_page));
     b4(&e, 0);
@@ -678,16 +828,11 @@ const void *emu_jit_compile(struct emu_jit *j, const struct emu_block *b)
     b8(&e, (uint64_t)(uintptr_t)bi);
     /* r15 = &c->tlb[CPL == 3]: the CPL cannot change inside a block
      * without ending it (only control transfers change it). */
-    bytes(&e, (const uint8_t[]){ 0x31, 0xc0, 0x80, 0xbb }, 4);  /* xor eax, eax; cmp byte [rbx+cpl], 3 */
-    b4(&e, CPU(cpl));
-    b1(&e, 3);
-    bytes(&e, (const uint8_t[]){ 0x0f, 0x94, 0xc0, 0x69, 0xc0 }, 5);  /* sete al; imul eax, eax, imm32 */
-    b4(&e, (uint32_t)sizeof(c_tlb_row));
-    bytes(&e, (const uint8_t[]){ 0x4c, 0x8d, 0xbc, 0x03 }, 4);  /* lea r15, [rbx+rax+tlb] */
-    b4(&e, CPU(tlb));
+    emit_tlb_row(&e);
 
     uint32_t off = 0;
     unsigned pending = 0;  /* inline instructions not yet counted in c->insns */
+    bool off_done = false; /* the last instruction left the block itself (Jcc) */
     for (unsigned k = 0; k < b->n; k++) {
         const struct insn *in = &bi[k].i;
         uint32_t at = off;
@@ -713,14 +858,22 @@ const void *emu_jit_compile(struct emu_jit *j, const struct emu_block *b)
             pending = before + 1;
             continue;
         }
+        if (k == b->n - 1u && is_jcc64(in, bi[k].fn)) {
+            emit_jcc(&e, bi, k, at, off, pending, exit, exit_rip_set);
+            pending = 0;
+            off_done = true;
+            break;
+        }
         count(&e, &pending);
         call_out(&e, bi, k, at, off, exit);
     }
     /* The block ran to its end: RIP is the fall-through. */
-    count(&e, &pending);
-    lea_r12(&e, RAX, off);
-    store(&e, RAX, CPU(rip));
-    jmp_to(&e, exit_rip_set);
+    if (!off_done) {
+        count(&e, &pending);
+        lea_r12(&e, RAX, off);
+        store(&e, RAX, CPU(rip));
+        jmp_to(&e, exit_rip_set);
+    }
 
     j->used = (size_t)(e.rx - (uintptr_t)j->rx);
     j->used = (j->used + 15) & ~(size_t)15;

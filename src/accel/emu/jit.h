@@ -15,11 +15,14 @@ void emu_jit_reset(struct emu_jit *j);
 /* The way into block code: jit_enter(c, b->code) runs b and the blocks
  * chained after it, then sets c->jit_last. */
 void (*emu_jit_entry(const struct emu_jit *j))(struct emu_cpu *c, const void *code);
+/* Makes from's code jump straight to to's when the next RIP is to's
+ * first byte (k: 0 fall-through, 1 any other on the page). */
+void emu_jit_link(struct emu_jit *j, struct emu_block *from, unsigned k, const struct emu_block *to);
 /* True when the buffer has no room left for a block: empty it. */
 bool emu_jit_full(const struct emu_jit *j);
 /* Code for block b (which must stay where it is), or NULL: the buffer is
  * full (empty it with the arena) or b has none (not 64-bit, or too short
  * to check near the end of memory). */
-const void *emu_jit_compile(struct emu_jit *j, const struct emu_block *b);
+const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b);
 
 #endif

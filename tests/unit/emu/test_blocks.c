@@ -1,9 +1,16 @@
-/* The decoded-block cache (block.c): code changed in guest memory is
- * executed as it now is, whoever changed it and through whichever linear
- * address; a store into the running block takes effect for the next
- * instruction; blocks are found again after the bytes come back. */
+/* The decoded-block cache (block.c) and block code (jit.c): code changed
+ * in guest memory is executed as it now is, whoever changed it and through
+ * whichever linear address; a store into the running block takes effect
+ * for the next instruction; blocks are found again after the bytes come
+ * back; a block that its predecessor's code jumps to directly (chained)
+ * still sees a change made since it last ran. Every test runs with block
+ * code and again without it (BRUME_NO_JIT=1: exec.c's loop). */
+#include <stdlib.h>
+
 #include "../test.h"
 #include "sys_util.h"
+
+static bool want_jit;
 
 #define ALIAS 0x1f0000ull  /* a second linear page for the kernel code page */
 
@@ -11,6 +18,7 @@ static struct sysm *new_machine(void)
 {
     struct sysm *m = sys_new();
     CHECK_EQ(emu_blocks_init(&m->c), 0);
+    CHECK_EQ(m->c.jit_enter != NULL, want_jit);
     wr64(m, SYS_PT + (ALIAS >> 12) * 8, SYS_KCODE | 7);
     return m;
 }
@@ -90,10 +98,49 @@ static void test_loop_count(void)
     free_machine(m);
 }
 
-int main(void)
+/* X jumps to Y on the same page; after a few runs X's code jumps to Y's
+ * directly. Code on another page then rewrites Y through the alias and
+ * jumps to X: Y must run its new bytes (its code checks them on entry). */
+static void test_chained_block_rewritten(void)
+{
+    struct sysm *m = new_machine();
+    /* X at KCODE: mov eax, 1; jmp KCODE+0x100 */
+    static const uint8_t x[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xe9, 0xf6, 0x00, 0x00, 0x00 };
+    /* Y at KCODE+0x100: mov ecx, 7; hlt */
+    static const uint8_t y[] = { 0xb9, 0x07, 0x00, 0x00, 0x00, 0xf4 };
+    /* at 0x12000: mov rdi, ALIAS + 0x101; mov byte [rdi], 9; jmp KCODE */
+    static const uint8_t patch[] = { 0x48, 0xc7, 0xc7, 0x01, 0x01, 0x1f, 0x00, 0xc6, 0x07, 0x09,
+                                     0xe9, 0xf1, 0xdf, 0xff, 0xff };
+    sys_code(m, SYS_KCODE, x, sizeof(x));
+    sys_code(m, SYS_KCODE + 0x100, y, sizeof(y));
+    sys_code(m, 0x12000, patch, sizeof(patch));
+    for (int k = 0; k < 3; k++) {
+        m->c.r[GPR_RCX] = 0;
+        run_at(m, SYS_KCODE);
+        CHECK_EQ(m->c.r[GPR_RAX], 1);
+        CHECK_EQ(m->c.r[GPR_RCX], 7);
+    }
+    run_at(m, 0x12000);
+    CHECK_EQ(m->ram[SYS_KCODE + 0x101], 9);
+    CHECK_EQ(m->c.r[GPR_RCX], 9);
+    free_machine(m);
+}
+
+static void run_all(void)
 {
     test_external_write();
     test_store_into_running_block();
     test_loop_count();
+    test_chained_block_rewritten();
+}
+
+int main(void)
+{
+    unsetenv("BRUME_NO_JIT");
+    want_jit = true;
+    run_all();
+    setenv("BRUME_NO_JIT", "1", 1);
+    want_jit = false;
+    run_all();
     TEST_MAIN_END();
 }
