@@ -556,6 +556,16 @@ static void jmp_to(struct emit *e, uintptr_t target)
     b4(e, (uint32_t)(int32_t)((intptr_t)target - (intptr_t)(e->rx + 4)));
 }
 
+/* jumps to the returned rel32 unless rax is canonical (clobbers rdx) */
+static uint8_t *unless_canonical(struct emit *e)
+{
+    bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc2 }, 3);        /* mov rdx, rax */
+    bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xe2, 0x10 }, 4);  /* shl rdx, 16 */
+    bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xfa, 0x10 }, 4);  /* sar rdx, 16 */
+    bytes(e, (const uint8_t[]){ 0x48, 0x39, 0xc2 }, 3);        /* cmp rdx, rax */
+    return jump_fwd(e, true);
+}
+
 /* ---- Jcc inline (64-bit mode; the last instruction of its block) ----
  * When the lazy record is a plain SUB/CMP, ADD or logic op (no carry in,
  * CF = OF = 0) of 32 or 64 bits, redoing that operation on the host sets
@@ -632,11 +642,7 @@ static void emit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uin
     lea_r12(e, RAX, end_off);
     mov_imm(e, RCX, in->imm);
     bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);        /* add rax, rcx */
-    bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc2 }, 3);        /* mov rdx, rax */
-    bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xe2, 0x10 }, 4);  /* shl rdx, 16 */
-    bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xfa, 0x10 }, 4);  /* sar rdx, 16 */
-    bytes(e, (const uint8_t[]){ 0x48, 0x39, 0xc2 }, 3);        /* cmp rdx, rax */
-    generic[ng++] = jump_fwd(e, true);
+    generic[ng++] = unless_canonical(e);
     store(e, RAX, CPU(rip));
     unsigned n = pending + 1;
     count(e, &n);
@@ -649,6 +655,62 @@ static void emit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uin
     count(e, &n);
     call_out(e, bi, k, at, end_off, exit);
     lea_r12(e, RAX, end_off);  /* not taken */
+    store(e, RAX, CPU(rip));
+    jmp_to(e, exit_rip_set);
+}
+
+/* ---- CALL rel32 and RET inline (64-bit mode, 64-bit stack; the last
+ * instruction of their block) ----
+ * As op_call_J: the target's canonical check, then the push; as op_ret:
+ * the pop, the target's check, then RSP. A non-canonical target or a
+ * stack access the TLB cannot do fast runs the handler. */
+static bool is_call_ret(const struct insn *in, emu_op_fn fn)
+{
+    if (in->map != MAP_1BYTE || in->osz != 8 || in->ckpt)
+        return false;
+    return (in->op == 0xe8 && fn == op_call_J) || (in->op == 0xc3 && fn == op_ret);
+}
+
+static void emit_call_ret(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at, uint32_t end_off,
+                          unsigned pending, uintptr_t exit, uintptr_t exit_rip_set)
+{
+    const struct insn *in = &bi[k].i;
+    uint8_t *slow[3];
+    if (in->op == 0xe8) {
+        lea_r12(e, R13, end_off);                              /* r13 = the return address */
+        bytes(e, (const uint8_t[]){ 0x4c, 0x89, 0xe8 }, 3);    /* mov rax, r13 */
+        mov_imm(e, RCX, in->imm);
+        bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);    /* add rax, rcx: the target */
+        slow[0] = unless_canonical(e);
+        bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc7 }, 3);    /* mov rdi, rax (the target) */
+        load(e, RAX, GPR(GPR_RSP));
+        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xe8, 0x08 }, 4);  /* sub rax, 8 */
+        slow[1] = tlb_lookup(e, 8, ACC_W);
+        bytes(e, (const uint8_t[]){ 0x4c, 0x89, 0x2e }, 3);    /* mov [rsi], r13 */
+        store(e, RAX, GPR(GPR_RSP));
+        store(e, RDI, CPU(rip));
+        slow[2] = NULL;
+    } else {
+        load(e, RAX, GPR(GPR_RSP));
+        slow[0] = tlb_lookup(e, 8, ACC_R);
+        bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc1 }, 3);    /* mov rcx, rax (the old RSP) */
+        bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x06 }, 3);    /* mov rax, [rsi]: the target */
+        slow[1] = unless_canonical(e);
+        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xc1, 0x08 }, 4);  /* add rcx, 8 */
+        store(e, RCX, GPR(GPR_RSP));
+        store(e, RAX, CPU(rip));
+        slow[2] = NULL;
+    }
+    unsigned n = pending + 1;
+    count(e, &n);
+    jmp_to(e, exit_rip_set);
+    for (unsigned s = 0; s < 3; s++)
+        if (slow[s])
+            land(e, slow[s]);
+    n = pending;
+    count(e, &n);
+    call_out(e, bi, k, at, end_off, exit);
+    lea_r12(e, RAX, end_off);  /* a CALL to the next instruction */
     store(e, RAX, CPU(rip));
     jmp_to(e, exit_rip_set);
 }
@@ -857,6 +919,12 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
             land(&e, done);
             pending = before + 1;
             continue;
+        }
+        if (k == b->n - 1u && is_call_ret(in, bi[k].fn)) {
+            emit_call_ret(&e, bi, k, at, off, pending, exit, exit_rip_set);
+            pending = 0;
+            off_done = true;
+            break;
         }
         if (k == b->n - 1u && is_jcc64(in, bi[k].fn)) {
             emit_jcc(&e, bi, k, at, off, pending, exit, exit_rip_set);
