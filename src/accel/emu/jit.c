@@ -807,18 +807,7 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
      * CPL's TLB: r15 is recomputed, whatever the block did. */
     load(&e, RAX, CPU(rip));
     emit_tlb_row(&e);
-    bytes(&e, (const uint8_t[]){ 0x89, 0xc2 }, 2);              /* mov edx, eax */
-    bytes(&e, (const uint8_t[]){ 0xc1, 0xea, 0x06 }, 3);        /* shr edx, 6 */
-    bytes(&e, (const uint8_t[]){ 0x81, 0xe2 }, 2);              /* and edx, (EMU_TLB_SIZE - 1) << 6 */
-    b4(&e, (EMU_TLB_SIZE - 1) << 6);
-    bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xc1 }, 3);        /* mov rcx, rax */
-    bytes(&e, (const uint8_t[]){ 0x48, 0x81, 0xe1, 0x00, 0xf0, 0xff, 0xff }, 7);  /* and rcx, -4096 */
-    bytes(&e, (const uint8_t[]){ 0x49, 0x3b, 0x8c, 0x17 }, 4);  /* cmp rcx, [r15+rdx+tag[ACC_X]] */
-    b4(&e, (uint32_t)(offsetof(struct emu_tlb_entry, tag) + 8 * ACC_X));
-    to_loop[nloop++] = jump_fwd(&e, true);
-    bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xc6 }, 3);        /* mov rsi, rax */
-    bytes(&e, (const uint8_t[]){ 0x49, 0x03, 0xb4, 0x17 }, 4);  /* add rsi, [r15+rdx+addend] */
-    b4(&e, (uint32_t)offsetof(struct emu_tlb_entry, addend));
+    to_loop[nloop++] = tlb_lookup(&e, 1, ACC_X);
     /* The two successors (emu_jit_link patches their host byte and code;
      * until then the host is 0, never equal). The mode is this block's:
      * a mode change sets block_break. */
@@ -943,7 +932,14 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
         jmp_to(&e, exit_rip_set);
     }
 
-    j->used = (size_t)(e.rx - (uintptr_t)j->rx);
-    j->used = (j->used + 15) & ~(size_t)15;
+    size_t used = (size_t)(e.rx - (uintptr_t)j->rx);
+    if (used - j->used > JIT_BLOCK_MAX) {
+        /* The bound that emu_jit_full() keeps free was too small: a bug
+         * here, and it may have written past the buffer. Stop now. */
+        fprintf(stderr, "brume: emu block code: %zu bytes for a block, more than the %u allowed\n",
+                used - j->used, (unsigned)JIT_BLOCK_MAX);
+        abort();
+    }
+    j->used = (used + 15) & ~(size_t)15;
     return (const void *)start;
 }
