@@ -426,14 +426,40 @@ static void land(struct emit *e, uint8_t *rel32)
  * into a code page (no write tag) runs the handler instead, which does the
  * same access the slow way and may fault. ---- */
 
-enum mem_form { MEM_NONE, MEM_LOAD, MEM_STORE, MEM_PUSH, MEM_POP };
+enum mem_form {
+    MEM_NONE, MEM_LOAD, MEM_STORE, MEM_PUSH, MEM_POP,
+    MEM_LOADX,      /* MOVZX, MOVSX r32/r64, m8/m16; MOVSXD r64, m32 */
+    MEM_STORE_IMM,  /* MOV m8/m32/m64, imm (C6, C7 /0) */
+};
+
+/* A memory operand that the generic handlers (data.c) would address
+ * through insn_lin's 64-bit fast case: 64-bit addressing, no FS/GS base. */
+static bool plain_mem64(const struct insn *in)
+{
+    return in->has_modrm && in->mod != 3 && in->asz == 8 && in->ea_seg < SEG_FS && (in->osz == 4 || in->osz == 8);
+}
 
 static enum mem_form mem_form(const struct insn *in, emu_op_fn fn)
 {
-    if (in->map != MAP_1BYTE || in->lock)
+    if (in->lock)
+        return MEM_NONE;
+    if (in->map == MAP_0F) {
+        if (!plain_mem64(in))
+            return MEM_NONE;
+        if ((in->op == 0xb6 || in->op == 0xb7) && fn == op_movzx_Gv_E)
+            return MEM_LOADX;
+        if ((in->op == 0xbe || in->op == 0xbf) && fn == op_movsx_Gv_E)
+            return MEM_LOADX;
+        return MEM_NONE;
+    }
+    if (in->map != MAP_1BYTE)
         return MEM_NONE;
     if (in->op >= 0x50 && in->op <= 0x5f && in->osz == 8)
         return in->op < 0x58 ? (fn == op_push_Zv ? MEM_PUSH : MEM_NONE) : (fn == op_pop_Zv ? MEM_POP : MEM_NONE);
+    if (in->op == 0x63 && fn == op_movsxd_Gv_Ed && plain_mem64(in))
+        return MEM_LOADX;
+    if ((in->op == 0xc6 || in->op == 0xc7) && in->nnn == 0 && fn == op_mov_E_I && plain_mem64(in))
+        return MEM_STORE_IMM;
     if (!in->has_modrm || in->mod == 3 || (in->osz != 4 && in->osz != 8) || emu_specialize(in, NULL) != fn)
         return MEM_NONE;
     return in->op == 0x8b ? MEM_LOAD : in->op == 0x89 ? MEM_STORE : MEM_NONE;
@@ -479,6 +505,41 @@ static uint8_t *emit_mem_fast(struct emit *e, const struct insn *in, enum mem_fo
         bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);  /* mov rax/eax, [rsi] */
         store(e, RAX, GPR(in->reg));
         return miss;
+    case MEM_LOADX: {
+        /* the size read, and the host load that extends it as the handler
+         * does (a 32-bit destination zero-extends the 32-bit result) */
+        unsigned size = in->op == 0x63 ? 4 : (in->op & 1) ? 2 : 1;
+        ea64(e, in, end_off);
+        miss = tlb_lookup(e, size, ACC_R);
+        if (in->op == 0xb6 || in->op == 0xb7) {
+            bytes(e, (const uint8_t[]){ 0x0f, in->op, 0x06 }, 3);  /* movzx eax, byte/word [rsi] */
+        } else if (in->op == 0x63) {
+            if (q)
+                bytes(e, (const uint8_t[]){ 0x48, 0x63, 0x06 }, 3);  /* movsxd rax, dword [rsi] */
+            else
+                bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);      /* mov eax, [rsi] (no REX.W: a MOV) */
+        } else {
+            if (q)
+                b1(e, 0x48);
+            bytes(e, (const uint8_t[]){ 0x0f, in->op, 0x06 }, 3);  /* movsx rax/eax, byte/word [rsi] */
+        }
+        store(e, RAX, GPR(in->reg));
+        return miss;
+    }
+    case MEM_STORE_IMM: {
+        unsigned size = in->op == 0xc6 ? 1 : in->osz;
+        ea64(e, in, end_off);
+        miss = tlb_lookup(e, size, ACC_W);
+        if (size == 1) {
+            bytes(e, (const uint8_t[]){ 0xc6, 0x06, (uint8_t)in->imm }, 3);  /* mov byte [rsi], imm8 */
+        } else {
+            if (size == 8)
+                b1(e, 0x48);  /* the imm32 sign-extends, as i->imm was */
+            bytes(e, (const uint8_t[]){ 0xc7, 0x06 }, 2);  /* mov dword/qword [rsi], imm32 */
+            b4(e, (uint32_t)in->imm);
+        }
+        return miss;
+    }
     case MEM_STORE:
         ea64(e, in, end_off);
         miss = tlb_lookup(e, q ? 8 : 4, ACC_W);

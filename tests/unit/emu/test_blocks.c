@@ -126,8 +126,55 @@ static void test_chained_block_rewritten(void)
     free_machine(m);
 }
 
+/* Memory forms that block code does inline (MOV m, imm; MOVZX, MOVSX,
+ * MOVSXD loads; MOV load; PUSH/POP), in a loop that runs twice so that the
+ * second pass takes the TLB fast path. */
+static void test_memory_forms(void)
+{
+    struct sysm *m = new_machine();
+    static const uint8_t code[] = {
+        0x48, 0xc7, 0xc7, 0x00, 0x00, 0x10, 0x00,        /* mov rdi, 0x100000 */
+        0xb9, 0x02, 0x00, 0x00, 0x00,                    /* mov ecx, 2 */
+        0x41, 0xbc, 0x22, 0x11, 0x00, 0x00,              /* mov r12d, 0x1122 */
+        0x48, 0xc7, 0x47, 0x08, 0xfb, 0xff, 0xff, 0xff,  /* L: mov qword [rdi+8], -5 */
+        0xc7, 0x47, 0x10, 0xf0, 0xf0, 0x01, 0x80,        /* mov dword [rdi+16], 0x8001f0f0 */
+        0xc6, 0x47, 0x14, 0xab,                          /* mov byte [rdi+20], 0xab */
+        0x0f, 0xb6, 0x47, 0x14,                          /* movzx eax, byte [rdi+20] */
+        0x0f, 0xb7, 0x5f, 0x10,                          /* movzx ebx, word [rdi+16] */
+        0x48, 0x0f, 0xbe, 0x57, 0x14,                    /* movsx rdx, byte [rdi+20] */
+        0x0f, 0xbf, 0x77, 0x10,                          /* movsx esi, word [rdi+16] */
+        0x4c, 0x63, 0x47, 0x10,                          /* movsxd r8, dword [rdi+16] */
+        0x4c, 0x0f, 0xbf, 0x4f, 0x12,                    /* movsx r9, word [rdi+18] */
+        0x4c, 0x8b, 0x57, 0x08,                          /* mov r10, [rdi+8] */
+        0x44, 0x63, 0x5f, 0x10,                          /* movsxd r11d, dword [rdi+16]: a MOV */
+        0x41, 0x54,                                      /* push r12 */
+        0x41, 0x5d,                                      /* pop r13 */
+        0xff, 0xc9,                                      /* dec ecx */
+        0x75, 0xc3,                                      /* jnz L */
+        0xf4,                                            /* hlt */
+    };
+    sys_code(m, SYS_KCODE, code, sizeof(code));
+    uint64_t rsp = m->c.r[GPR_RSP];
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.r[GPR_RAX], 0xab);
+    CHECK_EQ(m->c.r[GPR_RBX], 0xf0f0);
+    CHECK_EQ(m->c.r[GPR_RDX], 0xffffffffffffffabull);
+    CHECK_EQ(m->c.r[GPR_RSI], 0xfffff0f0ull);
+    CHECK_EQ(m->c.r[GPR_R8], 0xffffffff8001f0f0ull);
+    CHECK_EQ(m->c.r[GPR_R9], 0xffffffffffff8001ull);
+    CHECK_EQ(m->c.r[GPR_R10], 0xfffffffffffffffbull);
+    CHECK_EQ(m->c.r[GPR_R11], 0x8001f0f0ull);
+    CHECK_EQ(m->c.r[GPR_R13], 0x1122);
+    CHECK_EQ(m->c.r[GPR_RCX], 0);
+    CHECK_EQ(m->c.r[GPR_RSP], rsp);
+    CHECK_EQ(rd64(m, 0x100008), 0xfffffffffffffffbull);
+    CHECK_EQ(rd64(m, 0x100010) & 0xffffffffffull, 0xab8001f0f0ull);
+    free_machine(m);
+}
+
 static void run_all(void)
 {
+    test_memory_forms();
     test_external_write();
     test_store_into_running_block();
     test_loop_count();
