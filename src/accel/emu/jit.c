@@ -259,6 +259,8 @@ static bool alu_form(unsigned nnn, uint8_t *opcode, uint32_t *kind, bool *write)
 
 /* rax = a OP rcx (b), both already in place and masked to the size; then
  * the lazy record and the destination, as special.c's ALU_RR/ALU_RI. */
+#define DST_MEM 0xffu  /* alu_tail's destination: the memory at rsi */
+
 static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, bool q, unsigned dst)
 {
     unsigned size = q ? 8 : 4;
@@ -274,8 +276,13 @@ static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, 
         b4(e, 0);
     }
     store_imm32(e, CPU(lf.op), kind | (size << LF_SIZE_SHIFT));
-    if (write)
+    if (write && dst == DST_MEM) {
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0x89, 0x06 }, 2);  /* mov [rsi], rax/eax */
+    } else if (write) {
         store(e, RAX, GPR(dst));
+    }
 }
 
 /* rax = the effective address of in's memory operand, 64-bit addressing
@@ -430,6 +437,7 @@ enum mem_form {
     MEM_NONE, MEM_LOAD, MEM_STORE, MEM_PUSH, MEM_POP,
     MEM_LOADX,      /* MOVZX, MOVSX r32/r64, m8/m16; MOVSXD r64, m32 */
     MEM_STORE_IMM,  /* MOV m8/m32/m64, imm (C6, C7 /0) */
+    MEM_ALU_IMM,    /* ADD, OR, AND, SUB, XOR, CMP m32/m64, imm (81, 83) */
 };
 
 /* A memory operand that the generic handlers (data.c) would address
@@ -460,6 +468,8 @@ static enum mem_form mem_form(const struct insn *in, emu_op_fn fn)
         return MEM_LOADX;
     if ((in->op == 0xc6 || in->op == 0xc7) && in->nnn == 0 && fn == op_mov_E_I && plain_mem64(in))
         return MEM_STORE_IMM;
+    if ((in->op == 0x81 || in->op == 0x83) && in->nnn != 2 && in->nnn != 3 && fn == op_grp1_E_I && plain_mem64(in))
+        return MEM_ALU_IMM;
     if (!in->has_modrm || in->mod == 3 || (in->osz != 4 && in->osz != 8) || emu_specialize(in, NULL) != fn)
         return MEM_NONE;
     return in->op == 0x8b ? MEM_LOAD : in->op == 0x89 ? MEM_STORE : MEM_NONE;
@@ -538,6 +548,22 @@ static uint8_t *emit_mem_fast(struct emit *e, const struct insn *in, enum mem_fo
             bytes(e, (const uint8_t[]){ 0xc7, 0x06 }, 2);  /* mov dword/qword [rsi], imm32 */
             b4(e, (uint32_t)in->imm);
         }
+        return miss;
+    }
+    case MEM_ALU_IMM: {
+        /* as alu_E: CMP reads, the others read and write through the
+         * write tag (none for code pages: the handler takes those) */
+        uint8_t opcode;
+        uint32_t kind;
+        bool write;
+        alu_form(in->nnn, &opcode, &kind, &write);
+        ea64(e, in, end_off);
+        miss = tlb_lookup(e, q ? 8 : 4, write ? ACC_W : ACC_R);
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);  /* mov rax/eax, [rsi] */
+        mov_imm(e, RCX, q ? in->imm : (uint32_t)in->imm);
+        alu_tail(e, opcode, kind, write, q, DST_MEM);
         return miss;
     }
     case MEM_STORE:
@@ -953,7 +979,9 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
             pending++;
             continue;
         }
-        enum mem_form form = in->ckpt ? MEM_NONE : mem_form(in, bi[k].fn);
+        /* (the fast paths cannot fault: no flag checkpoint; the slow path
+         * makes it when the instruction needs one) */
+        enum mem_form form = mem_form(in, bi[k].fn);
         if (form != MEM_NONE) {
             uint8_t *miss = emit_mem_fast(&e, in, form, off);
             uint8_t *done = jump_fwd(&e, false);

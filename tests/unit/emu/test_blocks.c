@@ -127,7 +127,7 @@ static void test_chained_block_rewritten(void)
 }
 
 /* Memory forms that block code does inline (MOV m, imm; MOVZX, MOVSX,
- * MOVSXD loads; MOV load; PUSH/POP), in a loop that runs twice so that the
+ * MOVSXD loads; MOV load; ALU m, imm; PUSH/POP), in a loop that runs twice so that the
  * second pass takes the TLB fast path. */
 static void test_memory_forms(void)
 {
@@ -147,10 +147,15 @@ static void test_memory_forms(void)
         0x4c, 0x0f, 0xbf, 0x4f, 0x12,                    /* movsx r9, word [rdi+18] */
         0x4c, 0x8b, 0x57, 0x08,                          /* mov r10, [rdi+8] */
         0x44, 0x63, 0x5f, 0x10,                          /* movsxd r11d, dword [rdi+16]: a MOV */
+        0x48, 0x83, 0x47, 0x08, 0x07,                    /* add qword [rdi+8], 7 */
+        0x81, 0x67, 0x10, 0xff, 0xff, 0x00, 0x00,        /* and dword [rdi+16], 0xffff */
+        0x48, 0x83, 0x7f, 0x08, 0x02,                    /* cmp qword [rdi+8], 2 */
+        0x45, 0x31, 0xf6,                                /* xor r14d, r14d */
+        0x41, 0x0f, 0x94, 0xc6,                          /* sete r14b */
         0x41, 0x54,                                      /* push r12 */
         0x41, 0x5d,                                      /* pop r13 */
         0xff, 0xc9,                                      /* dec ecx */
-        0x75, 0xc3,                                      /* jnz L */
+        0x75, 0xab,                                      /* jnz L */
         0xf4,                                            /* hlt */
     };
     sys_code(m, SYS_KCODE, code, sizeof(code));
@@ -167,8 +172,9 @@ static void test_memory_forms(void)
     CHECK_EQ(m->c.r[GPR_R13], 0x1122);
     CHECK_EQ(m->c.r[GPR_RCX], 0);
     CHECK_EQ(m->c.r[GPR_RSP], rsp);
-    CHECK_EQ(rd64(m, 0x100008), 0xfffffffffffffffbull);
-    CHECK_EQ(rd64(m, 0x100010) & 0xffffffffffull, 0xab8001f0f0ull);
+    CHECK_EQ(m->c.r[GPR_R14], 1);
+    CHECK_EQ(rd64(m, 0x100008), 2);
+    CHECK_EQ(rd64(m, 0x100010) & 0xffffffffffull, 0xab0000f0f0ull);
     free_machine(m);
 }
 
