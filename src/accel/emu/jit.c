@@ -1,17 +1,20 @@
-/* Block code: host machine code that runs a decoded block (block.c) by
- * calling each instruction's handler in turn ("call threading").
+/* Block code: host machine code for a decoded 64-bit block (block.c),
+ * built with the block and dropped with it. This file: the code buffer,
+ * the layout of a block's code (self-check, body, exits, chaining) and the
+ * generic instruction (a direct call to its handler). The forms emitted
+ * inline are in jit_forms.c and jit_branch.c, the emitter in jit_emit.h.
+ * docs/emu.md, "Block code", says what each part does and why.
  *
  * Why: the block loop in exec.c pays, per guest instruction, a load of the
  * handler, an indirect call from one call site (which the host's branch
  * predictor mostly gets wrong, the targets change at every instruction),
  * and the loop's bookkeeping. Block code does the same bookkeeping with
- * constants folded in and calls each handler from its own call site, a
- * direct call the predictor always gets right. It is the first step of a
- * translator: hot handlers can later be emitted inline, one form at a time.
+ * constants folded in, calls each handler from its own call site, emits
+ * the commonest forms without a call, and jumps from block to block.
  *
- * What the code of a block does is exactly what run_block() does, in the
- * same order, and it must stay so (tests/unit/emu/test_jit.c runs the same
- * guest code both ways):
+ * What a block's code does is what run_block() does, in the same order
+ * (tests/unit/emu/test_blocks.c and the diff tests run the same guest
+ * code both ways):
  *
  *   block_break = false; exec_page = block's page
  *   for each instruction k (RIP of the first is c->rip at entry):
@@ -41,6 +44,7 @@
 
 #include "accel/emu/insn.h"
 #include "accel/emu/jit.h"
+#include "accel/emu/jit_emit.h"
 
 #define JIT_SIZE (64u << 20)
 /* The most one instruction's code takes (checkpoint, far call, checks). */
@@ -113,272 +117,12 @@ void emu_jit_reset(struct emu_jit *j)
         emit_entry(j);
 }
 
-/* ---- a tiny x86-64 emitter: only the forms block code uses ---- */
-
-struct emit {
-    uint8_t *p;       /* writable view */
-    uintptr_t rx;     /* executable address of *p */
-};
-
-static void b1(struct emit *e, uint8_t v) { *e->p++ = v; e->rx++; }
-static void b4(struct emit *e, uint32_t v) { memcpy(e->p, &v, 4); e->p += 4; e->rx += 4; }
-static void b8(struct emit *e, uint64_t v) { memcpy(e->p, &v, 8); e->p += 8; e->rx += 8; }
-static void bytes(struct emit *e, const uint8_t *v, unsigned n) { while (n--) b1(e, *v++); }
-
-#define CPU(field) ((uint32_t)offsetof(struct emu_cpu, field))
-
-/* Host registers: rbx = the emu_cpu, r12 = RIP of the block's first
- * instruction, r13 = the expected next RIP, r14 = the block's instructions. */
-
-/* op [rbx + d32] with a 64-bit register operand reg (0..15): REX.W, opcode, ModRM mod=10 rm=rbx */
-static void rbx_mem(struct emit *e, uint8_t opcode, unsigned reg, uint32_t d)
-{
-    b1(e, (uint8_t)(0x48 | ((reg & 8) ? 4 : 0)));
-    b1(e, opcode);
-    b1(e, (uint8_t)(0x83 | ((reg & 7) << 3)));
-    b4(e, d);
-}
-
-enum { RAX = 0, RSI = 6, RDI = 7, R12 = 12, R13 = 13 };
-
-static void load(struct emit *e, unsigned reg, uint32_t d) { rbx_mem(e, 0x8b, reg, d); }   /* mov reg, [rbx+d] */
-static void store(struct emit *e, unsigned reg, uint32_t d) { rbx_mem(e, 0x89, reg, d); }  /* mov [rbx+d], reg */
-
-/* lea reg, [r12 + d32] (reg: RAX or R13) */
-static void lea_r12(struct emit *e, unsigned reg, uint32_t d)
-{
-    b1(e, (uint8_t)(0x49 | ((reg & 8) ? 4 : 0)));
-    b1(e, 0x8d);
-    b1(e, (uint8_t)(0x84 | ((reg & 7) << 3)));
-    b1(e, 0x24);  /* SIB: base r12, no index */
-    b4(e, d);
-}
-
-/* movdqu xmm0, [rbx+d] / movdqu [rbx+d], xmm0 */
-static void copy16(struct emit *e, uint32_t from, uint32_t to)
-{
-    bytes(e, (const uint8_t[]){ 0xf3, 0x0f, 0x6f, 0x83 }, 4);
-    b4(e, from);
-    bytes(e, (const uint8_t[]){ 0xf3, 0x0f, 0x7f, 0x83 }, 4);
-    b4(e, to);
-}
-
-static void call(struct emit *e, const void *fn)
-{
-    intptr_t rel = (intptr_t)(uintptr_t)fn - (intptr_t)(e->rx + 5);
-    if (rel == (int32_t)rel) {
-        b1(e, 0xe8);
-        b4(e, (uint32_t)(int32_t)rel);
-        return;
-    }
-    b1(e, 0x48);  /* mov rax, imm64; call rax */
-    b1(e, 0xb8);
-    b8(e, (uint64_t)(uintptr_t)fn);
-    bytes(e, (const uint8_t[]){ 0xff, 0xd0 }, 2);
-}
-
-/* jnz rel32 to target (an executable address) */
-static void jnz(struct emit *e, uintptr_t target)
-{
-    bytes(e, (const uint8_t[]){ 0x0f, 0x85 }, 2);
-    b4(e, (uint32_t)(int32_t)((intptr_t)target - (intptr_t)(e->rx + 4)));
-}
 
 _Static_assert(sizeof(struct emu_lazy_flags) == 32, "block code copies the lazy flags as two 16-byte halves");
 
-/* ---- inline forms: instructions emitted as host code, no handler call ----
- * Only forms that can neither fault nor change RIP, the mode or the run
- * (register MOVs and ALU ops, LEA): they need no RIP, no flag checkpoint
- * and no check after them. Each must leave exactly what special.c's
- * handler for the form leaves (registers and the lazy flag record), since
- * the instructions after it, run by handlers, read that. The form is taken
- * inline only when the block's handler is special.c's for it, so the
- * decoder's checks (LOCK, sizes, ModRM) have been made. */
-
-enum { RCX = 1, RDX = 2 };
-
-#define GPR(n) (CPU(r) + 8u * (unsigned)(n))
-
-/* mov reg, [rbx+d] as 64 bits, or 32 bits zero-extended (reg: 0..7) */
-static void load_sized(struct emit *e, unsigned reg, uint32_t d, bool q)
-{
-    if (q)
-        b1(e, 0x48);
-    b1(e, 0x8b);
-    b1(e, (uint8_t)(0x83 | (reg << 3)));
-    b4(e, d);
-}
-
-/* mov reg, imm64 (reg 0..7), the short forms when the value allows */
-static void mov_imm(struct emit *e, unsigned reg, uint64_t v)
-{
-    if (v == (uint32_t)v) {
-        b1(e, (uint8_t)(0xb8 + reg));  /* mov r32, imm32: zero-extends */
-        b4(e, (uint32_t)v);
-    } else if ((int64_t)v == (int32_t)v) {
-        bytes(e, (const uint8_t[]){ 0x48, 0xc7, (uint8_t)(0xc0 + reg) }, 3);
-        b4(e, (uint32_t)v);
-    } else {
-        b1(e, 0x48);
-        b1(e, (uint8_t)(0xb8 + reg));
-        b8(e, v);
-    }
-}
-
-/* mov dword [rbx+d], imm32 */
-static void store_imm32(struct emit *e, uint32_t d, uint32_t v)
-{
-    bytes(e, (const uint8_t[]){ 0xc7, 0x83 }, 2);
-    b4(e, d);
-    b4(e, v);
-}
-
-/* rax = a + b etc.: the host op "op rax, rcx" (opcode of the r/m, r form) */
-static void alu_rax_rcx(struct emit *e, uint8_t opcode, bool q)
-{
-    if (q)
-        b1(e, 0x48);
-    b1(e, opcode);
-    b1(e, 0xc8);
-}
-
-/* ALU op number (bits 5:3 of 00..3F and the group 1 /nnn) to the host
- * opcode, the lazy kind and whether it writes its destination; ADC and SBB
- * (which read CF) are left to their handlers. */
-static bool alu_form(unsigned nnn, uint8_t *opcode, uint32_t *kind, bool *write)
-{
-    static const uint8_t host[8] = { 0x01, 0x09, 0, 0, 0x21, 0x29, 0x31, 0x29 };
-    static const uint32_t kinds[8] = { LF_ADD, LF_SZP, 0, 0, LF_SZP, LF_SUB, LF_SZP, LF_SUB };
-    if (nnn == 2 || nnn == 3)
-        return false;
-    *opcode = host[nnn];
-    *kind = kinds[nnn];
-    *write = nnn != 7;
-    return true;
-}
-
-/* rax = a OP rcx (b), both already in place and masked to the size; then
- * the lazy record and the destination, as special.c's ALU_RR/ALU_RI. */
-#define DST_MEM 0xffu  /* alu_tail's destination: the memory at rsi */
-
-static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, bool q, unsigned dst)
-{
-    unsigned size = q ? 8 : 4;
-    if (kind != LF_SZP) {
-        store(e, RAX, CPU(lf.a));
-        store(e, RCX, CPU(lf.b));
-    }
-    alu_rax_rcx(e, opcode, q);  /* a 32-bit op zero-extends rax */
-    store(e, RAX, CPU(lf.res));
-    if (kind == LF_SZP) {
-        bytes(e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);  /* mov qword [rbx+lf.b], 0 */
-        b4(e, CPU(lf.b));
-        b4(e, 0);
-    }
-    store_imm32(e, CPU(lf.op), kind | (size << LF_SIZE_SHIFT));
-    if (write && dst == DST_MEM) {
-        if (q)
-            b1(e, 0x48);
-        bytes(e, (const uint8_t[]){ 0x89, 0x06 }, 2);  /* mov [rsi], rax/eax */
-    } else if (write) {
-        store(e, RAX, GPR(dst));
-    }
-}
-
-/* rax = the effective address of in's memory operand, 64-bit addressing
- * (end_off: the instruction's end in the block, for RIP-relative ones). */
-static void ea64(struct emit *e, const struct insn *in, uint32_t end_off)
-{
-    uint64_t disp = (uint64_t)in->disp;
-    if (in->ea_base == EA_RIP) {
-        lea_r12(e, RAX, end_off);
-        if (disp) {
-            mov_imm(e, RCX, disp);
-            bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
-        }
-    } else {
-        mov_imm(e, RAX, disp);
-        if (in->ea_base != EA_NONE)
-            rbx_mem(e, 0x03, RAX, GPR(in->ea_base));           /* add rax, [rbx+base] */
-    }
-    if (in->ea_index != EA_NONE) {
-        load(e, RCX, GPR(in->ea_index));
-        if (in->ea_scale)
-            bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xe1, in->ea_scale }, 4);  /* shl rcx, scale */
-        bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
-    }
-}
-
-/* Emits instruction in inline when it is an inline form (end_off: its end
- * offset in the block, for RIP-relative LEA); false: call its handler. */
-static bool emit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t end_off)
-{
-    if (in->map != MAP_1BYTE || in->lock || (in->osz != 4 && in->osz != 8))
-        return false;
-    bool q = in->osz == 8;
-    uint8_t op = in->op;
-    if (op >= 0xb8 && op <= 0xbf && fn == op_mov_Zv_Iv) {  /* MOV r, imm */
-        mov_imm(e, RAX, q ? in->imm : (uint32_t)in->imm);
-        store(e, RAX, GPR((op & 7) | ((in->rex & 1) << 3)));
-        return true;
-    }
-    if (!in->has_modrm || emu_specialize(in, NULL) != fn)
-        return false;
-    if (in->mod == 3) {
-        if (op == 0x89 || op == 0x8b) {  /* MOV between registers */
-            unsigned dst = op == 0x89 ? in->rm : in->reg, src = op == 0x89 ? in->reg : in->rm;
-            load_sized(e, RAX, GPR(src), q);
-            store(e, RAX, GPR(dst));
-            return true;
-        }
-        uint8_t opcode;
-        uint32_t kind;
-        bool write;
-        if (op == 0x85 || (op < 0x40 && (op & 7) <= 3 && (op & 1))) {  /* ALU Ev,Gv / Gv,Ev; TEST */
-            if (op == 0x85) {
-                opcode = 0x21, kind = LF_SZP, write = false;
-            } else if (!alu_form((op >> 3) & 7, &opcode, &kind, &write)) {
-                return false;
-            }
-            bool to_g = op != 0x85 && (op & 2);
-            unsigned dst = to_g ? in->reg : in->rm, src = to_g ? in->rm : in->reg;
-            load_sized(e, RAX, GPR(dst), q);
-            load_sized(e, RCX, GPR(src), q);
-            alu_tail(e, opcode, kind, write, q, dst);
-            return true;
-        }
-        if (op == 0x81 || op == 0x83) {  /* group 1: op r, imm */
-            if (!alu_form(in->nnn, &opcode, &kind, &write))
-                return false;
-            load_sized(e, RAX, GPR(in->rm), q);
-            mov_imm(e, RCX, q ? in->imm : (uint32_t)in->imm);
-            alu_tail(e, opcode, kind, write, q, in->rm);
-            return true;
-        }
-        return false;
-    }
-    if (op == 0x8d && q && in->asz == 8) {  /* LEA r64, m */
-        ea64(e, in, end_off);
-        store(e, RAX, GPR(in->reg));
-        return true;
-    }
-    return false;
-}
-
-/* add qword [rbx+insns], n: the inline instructions since the last flush */
-static void count(struct emit *e, unsigned *pending)
-{
-    if (!*pending)
-        return;
-    bytes(e, (const uint8_t[]){ 0x48, 0x83, 0x83 }, 3);
-    b4(e, CPU(insns));
-    b1(e, (uint8_t)*pending);
-    *pending = 0;
-}
-
 /* The generic form of instruction k (at offset at, ending at end_off):
  * what run_block does for it. Jumps to exit when the block must end. */
-static void call_out(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at, uint32_t end_off,
+void jit_call_out(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at, uint32_t end_off,
                      uintptr_t exit)
 {
     const struct insn *in = &bi[k].i;
@@ -407,198 +151,6 @@ static void call_out(struct emit *e, const struct emu_binsn *bi, unsigned k, uin
     bytes(e, (const uint8_t[]){ 0x0b, 0x83 }, 2);        /* or eax, [rbx+exit] */
     b4(e, CPU(exit));
     jnz(e, exit);
-}
-
-/* A forward rel32 jump whose target is patched later. */
-static uint8_t *jump_fwd(struct emit *e, bool cond)
-{
-    if (cond)
-        bytes(e, (const uint8_t[]){ 0x0f, 0x85 }, 2);  /* jne */
-    else
-        b1(e, 0xe9);
-    uint8_t *at = e->p;
-    b4(e, 0);
-    return at;
-}
-
-static void land(struct emit *e, uint8_t *rel32)
-{
-    int32_t rel = (int32_t)(e->p - (rel32 + 4));
-    memcpy(rel32, &rel, 4);
-}
-
-/* ---- inline memory forms: MOV r, m and MOV m, r (32/64-bit), PUSH r64,
- * POP r64, through the TLB like emu_read_lin / emu_write_lin. A TLB miss,
- * a page-crossing access, a non-canonical address (never a tag) or a store
- * into a code page (no write tag) runs the handler instead, which does the
- * same access the slow way and may fault. ---- */
-
-enum mem_form {
-    MEM_NONE, MEM_LOAD, MEM_STORE, MEM_PUSH, MEM_POP,
-    MEM_LOADX,      /* MOVZX, MOVSX r32/r64, m8/m16; MOVSXD r64, m32 */
-    MEM_STORE_IMM,  /* MOV m8/m32/m64, imm (C6, C7 /0) */
-    MEM_ALU_IMM,    /* ADD, OR, AND, SUB, XOR, CMP m32/m64, imm (81, 83) */
-};
-
-/* A memory operand that the generic handlers (data.c) would address
- * through insn_lin's 64-bit fast case: 64-bit addressing, no FS/GS base. */
-static bool plain_mem64(const struct insn *in)
-{
-    return in->has_modrm && in->mod != 3 && in->asz == 8 && in->ea_seg < SEG_FS && (in->osz == 4 || in->osz == 8);
-}
-
-static enum mem_form mem_form(const struct insn *in, emu_op_fn fn)
-{
-    if (in->lock)
-        return MEM_NONE;
-    if (in->map == MAP_0F) {
-        if (!plain_mem64(in))
-            return MEM_NONE;
-        if ((in->op == 0xb6 || in->op == 0xb7) && fn == op_movzx_Gv_E)
-            return MEM_LOADX;
-        if ((in->op == 0xbe || in->op == 0xbf) && fn == op_movsx_Gv_E)
-            return MEM_LOADX;
-        return MEM_NONE;
-    }
-    if (in->map != MAP_1BYTE)
-        return MEM_NONE;
-    if (in->op >= 0x50 && in->op <= 0x5f && in->osz == 8)
-        return in->op < 0x58 ? (fn == op_push_Zv ? MEM_PUSH : MEM_NONE) : (fn == op_pop_Zv ? MEM_POP : MEM_NONE);
-    if (in->op == 0x63 && fn == op_movsxd_Gv_Ed && plain_mem64(in))
-        return MEM_LOADX;
-    if ((in->op == 0xc6 || in->op == 0xc7) && in->nnn == 0 && fn == op_mov_E_I && plain_mem64(in))
-        return MEM_STORE_IMM;
-    if ((in->op == 0x81 || in->op == 0x83) && in->nnn != 2 && in->nnn != 3 && fn == op_grp1_E_I && plain_mem64(in))
-        return MEM_ALU_IMM;
-    if (!in->has_modrm || in->mod == 3 || (in->osz != 4 && in->osz != 8) || emu_specialize(in, NULL) != fn)
-        return MEM_NONE;
-    return in->op == 0x8b ? MEM_LOAD : in->op == 0x89 ? MEM_STORE : MEM_NONE;
-}
-
-_Static_assert(sizeof(struct emu_tlb_entry) == 64, "block code indexes the TLB by a shift");
-typedef struct emu_tlb_entry c_tlb_row[EMU_TLB_SIZE];
-
-/* rsi = the host address of size bytes at linear rax (kept) when the TLB
- * (r15: this CPL's) allows access acc; else jumps to the returned rel32. */
-static uint8_t *tlb_lookup(struct emit *e, unsigned size, unsigned acc)
-{
-    /* rdx = ((lin >> 12) & (EMU_TLB_SIZE - 1)) * 64, the entry's offset */
-    bytes(e, (const uint8_t[]){ 0x89, 0xc2 }, 2);              /* mov edx, eax */
-    bytes(e, (const uint8_t[]){ 0xc1, 0xea, 0x06 }, 3);        /* shr edx, 6 */
-    bytes(e, (const uint8_t[]){ 0x81, 0xe2 }, 2);              /* and edx, (EMU_TLB_SIZE - 1) << 6 */
-    b4(e, (EMU_TLB_SIZE - 1) << 6);
-    /* The page of the last byte must be the tag: a tag is page-aligned, so
-     * this also refuses accesses that cross into the next page. */
-    bytes(e, (const uint8_t[]){ 0x48, 0x8d, 0x48, (uint8_t)(size - 1) }, 4);  /* lea rcx, [rax+size-1] */
-    bytes(e, (const uint8_t[]){ 0x48, 0x81, 0xe1, 0x00, 0xf0, 0xff, 0xff }, 7);  /* and rcx, -4096 */
-    bytes(e, (const uint8_t[]){ 0x49, 0x3b, 0x8c, 0x17 }, 4);  /* cmp rcx, [r15+rdx+tag] */
-    b4(e, (uint32_t)(offsetof(struct emu_tlb_entry, tag) + 8 * acc));
-    uint8_t *miss = jump_fwd(e, true);
-    bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc6 }, 3);        /* mov rsi, rax */
-    bytes(e, (const uint8_t[]){ 0x49, 0x03, 0xb4, 0x17 }, 4);  /* add rsi, [r15+rdx+addend] */
-    b4(e, (uint32_t)offsetof(struct emu_tlb_entry, addend));
-    return miss;
-}
-
-/* The fast path of a memory form; returns the rel32 to patch to its slow path. */
-static uint8_t *emit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form, uint32_t end_off)
-{
-    bool q = in->osz == 8;
-    unsigned n = (in->op & 7) | ((in->rex & 1) << 3);
-    uint8_t *miss;
-    switch (form) {
-    case MEM_LOAD:
-        ea64(e, in, end_off);
-        miss = tlb_lookup(e, q ? 8 : 4, ACC_R);
-        if (q)
-            b1(e, 0x48);
-        bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);  /* mov rax/eax, [rsi] */
-        store(e, RAX, GPR(in->reg));
-        return miss;
-    case MEM_LOADX: {
-        /* the size read, and the host load that extends it as the handler
-         * does (a 32-bit destination zero-extends the 32-bit result) */
-        unsigned size = in->op == 0x63 ? 4 : (in->op & 1) ? 2 : 1;
-        ea64(e, in, end_off);
-        miss = tlb_lookup(e, size, ACC_R);
-        if (in->op == 0xb6 || in->op == 0xb7) {
-            bytes(e, (const uint8_t[]){ 0x0f, in->op, 0x06 }, 3);  /* movzx eax, byte/word [rsi] */
-        } else if (in->op == 0x63) {
-            if (q)
-                bytes(e, (const uint8_t[]){ 0x48, 0x63, 0x06 }, 3);  /* movsxd rax, dword [rsi] */
-            else
-                bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);      /* mov eax, [rsi] (no REX.W: a MOV) */
-        } else {
-            if (q)
-                b1(e, 0x48);
-            bytes(e, (const uint8_t[]){ 0x0f, in->op, 0x06 }, 3);  /* movsx rax/eax, byte/word [rsi] */
-        }
-        store(e, RAX, GPR(in->reg));
-        return miss;
-    }
-    case MEM_STORE_IMM: {
-        unsigned size = in->op == 0xc6 ? 1 : in->osz;
-        ea64(e, in, end_off);
-        miss = tlb_lookup(e, size, ACC_W);
-        if (size == 1) {
-            bytes(e, (const uint8_t[]){ 0xc6, 0x06, (uint8_t)in->imm }, 3);  /* mov byte [rsi], imm8 */
-        } else {
-            if (size == 8)
-                b1(e, 0x48);  /* the imm32 sign-extends, as i->imm was */
-            bytes(e, (const uint8_t[]){ 0xc7, 0x06 }, 2);  /* mov dword/qword [rsi], imm32 */
-            b4(e, (uint32_t)in->imm);
-        }
-        return miss;
-    }
-    case MEM_ALU_IMM: {
-        /* as alu_E: CMP reads, the others read and write through the
-         * write tag (none for code pages: the handler takes those) */
-        uint8_t opcode;
-        uint32_t kind;
-        bool write;
-        alu_form(in->nnn, &opcode, &kind, &write);
-        ea64(e, in, end_off);
-        miss = tlb_lookup(e, q ? 8 : 4, write ? ACC_W : ACC_R);
-        if (q)
-            b1(e, 0x48);
-        bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);  /* mov rax/eax, [rsi] */
-        mov_imm(e, RCX, q ? in->imm : (uint32_t)in->imm);
-        alu_tail(e, opcode, kind, write, q, DST_MEM);
-        return miss;
-    }
-    case MEM_STORE:
-        ea64(e, in, end_off);
-        miss = tlb_lookup(e, q ? 8 : 4, ACC_W);
-        load(e, RCX, GPR(in->reg));
-        if (q)
-            b1(e, 0x48);
-        bytes(e, (const uint8_t[]){ 0x89, 0x0e }, 2);  /* mov [rsi], rcx/ecx */
-        return miss;
-    case MEM_PUSH:
-        load(e, RAX, GPR(GPR_RSP));
-        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xe8, 0x08 }, 4);  /* sub rax, 8 */
-        miss = tlb_lookup(e, 8, ACC_W);
-        load(e, RCX, GPR(n));  /* the old RSP for PUSH RSP */
-        bytes(e, (const uint8_t[]){ 0x48, 0x89, 0x0e }, 3);  /* mov [rsi], rcx */
-        store(e, RAX, GPR(GPR_RSP));
-        return miss;
-    default: /* MEM_POP */
-        load(e, RAX, GPR(GPR_RSP));
-        miss = tlb_lookup(e, 8, ACC_R);
-        bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x0e }, 3);  /* mov rcx, [rsi] */
-        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xc0, 0x08 }, 4);  /* add rax, 8 */
-        store(e, RAX, GPR(GPR_RSP));
-        store(e, RCX, GPR(n));  /* after RSP: POP RSP leaves the value */
-        return miss;
-    }
-}
-
-/* rax = imm64 (the mov rax, imm64 form, whatever the value) */
-static void mov_rax_imm64(struct emit *e, uint64_t v)
-{
-    b1(e, 0x48);
-    b1(e, 0xb8);
-    b8(e, v);
 }
 
 /* The self-check: jumps to the returned rel32 (to patch) unless the 8
@@ -636,172 +188,6 @@ void (*emu_jit_entry(const struct emu_jit *j))(struct emu_cpu *c, const void *co
     return (void (*)(struct emu_cpu *, const void *))(uintptr_t)j->rx;
 }
 
-/* jmp to an executable address (rel32) */
-static void jmp_to(struct emit *e, uintptr_t target)
-{
-    b1(e, 0xe9);
-    b4(e, (uint32_t)(int32_t)((intptr_t)target - (intptr_t)(e->rx + 4)));
-}
-
-/* jumps to the returned rel32 unless rax is canonical (clobbers rdx) */
-static uint8_t *unless_canonical(struct emit *e)
-{
-    bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc2 }, 3);        /* mov rdx, rax */
-    bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xe2, 0x10 }, 4);  /* shl rdx, 16 */
-    bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xfa, 0x10 }, 4);  /* sar rdx, 16 */
-    bytes(e, (const uint8_t[]){ 0x48, 0x39, 0xc2 }, 3);        /* cmp rdx, rax */
-    return jump_fwd(e, true);
-}
-
-/* ---- Jcc inline (64-bit mode; the last instruction of its block) ----
- * When the lazy record is a plain SUB/CMP, ADD or logic op (no carry in,
- * CF = OF = 0) of 32 or 64 bits, redoing that operation on the host sets
- * the host's flags exactly as the guest's (CF, OF, SF, ZF and PF; Jcc does
- * not read AF), and x86 condition codes are the same on both sides, so
- * the host's own Jcc decides. Any other record, and a target that is not
- * canonical (#GP), runs the handler. Returns false when in is no such Jcc. */
-static bool is_jcc64(const struct insn *in, emu_op_fn fn)
-{
-    bool jcc = (in->map == MAP_1BYTE && (in->op & 0xf0) == 0x70) || (in->map == MAP_0F && (in->op & 0xf0) == 0x80);
-    return jcc && in->osz == 8 && !in->ckpt && emu_specialize(in, NULL) == fn;
-}
-
-static void emit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at, uint32_t end_off,
-                     unsigned pending, uintptr_t exit, uintptr_t exit_rip_set)
-{
-    const struct insn *in = &bi[k].i;
-    unsigned cc = in->op & 15;
-    uint8_t *taken[6], *generic[8];
-    unsigned nt = 0, ng = 0;
-    struct { uint32_t op; uint8_t load, alu; bool q; } forms[] = {
-        { LF_SUB | (8 << LF_SIZE_SHIFT), 0x8b, 0x3b, true },   /* mov rax, [a]; cmp rax, [b] */
-        { LF_SUB | (4 << LF_SIZE_SHIFT), 0x8b, 0x3b, false },
-        { LF_SZP | (8 << LF_SIZE_SHIFT), 0x8b, 0x85, true },   /* mov rax, [res]; test rax, rax */
-        { LF_SZP | (4 << LF_SIZE_SHIFT), 0x8b, 0x85, false },
-        { LF_ADD | (8 << LF_SIZE_SHIFT), 0x8b, 0x03, true },   /* mov rax, [a]; add rax, [b] */
-        { LF_ADD | (4 << LF_SIZE_SHIFT), 0x8b, 0x03, false },
-    };
-    uint8_t *next_form = NULL;
-    for (unsigned f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
-        if (next_form)
-            land(e, next_form);
-        bytes(e, (const uint8_t[]){ 0x81, 0xbb }, 2);  /* cmp dword [rbx+lf.op], form */
-        b4(e, CPU(lf.op));
-        b4(e, forms[f].op);
-        next_form = jump_fwd(e, true);
-        bool szp = (forms[f].op & LF_KIND) == LF_SZP;
-        if (szp) {  /* CF and OF from b must be 0 */
-            bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xbb }, 3);  /* cmp qword [rbx+lf.b], 0 */
-            b4(e, CPU(lf.b));
-            b1(e, 0);
-            generic[ng++] = jump_fwd(e, true);
-        }
-        if (forms[f].q)
-            b1(e, 0x48);
-        b1(e, forms[f].load);  /* mov rax/eax, [rbx + (szp ? res : a)] */
-        b1(e, 0x83);
-        b4(e, szp ? CPU(lf.res) : CPU(lf.a));
-        if (forms[f].q)
-            b1(e, 0x48);
-        if (szp) {
-            bytes(e, (const uint8_t[]){ 0x85, 0xc0 }, 2);  /* test rax/eax, rax/eax */
-        } else {
-            b1(e, forms[f].alu);  /* cmp/add rax/eax, [rbx+lf.b] */
-            b1(e, 0x83);
-            b4(e, CPU(lf.b));
-        }
-        bytes(e, (const uint8_t[]){ 0x0f, (uint8_t)(0x80 + cc) }, 2);  /* jcc taken */
-        taken[nt] = e->p;
-        b4(e, 0);
-        nt++;
-        /* not taken: RIP is the next instruction */
-        unsigned n = pending + 1;
-        count(e, &n);
-        lea_r12(e, RAX, end_off);
-        store(e, RAX, CPU(rip));
-        jmp_to(e, exit_rip_set);
-    }
-    land(e, next_form);
-    uint8_t *to_generic = jump_fwd(e, false);
-    /* taken: RIP = the target, if canonical */
-    for (unsigned t = 0; t < nt; t++)
-        land(e, taken[t]);
-    lea_r12(e, RAX, end_off);
-    mov_imm(e, RCX, in->imm);
-    bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);        /* add rax, rcx */
-    generic[ng++] = unless_canonical(e);
-    store(e, RAX, CPU(rip));
-    unsigned n = pending + 1;
-    count(e, &n);
-    jmp_to(e, exit_rip_set);
-    /* anything else: the handler */
-    land(e, to_generic);
-    for (unsigned g = 0; g < ng; g++)
-        land(e, generic[g]);
-    n = pending;
-    count(e, &n);
-    call_out(e, bi, k, at, end_off, exit);
-    lea_r12(e, RAX, end_off);  /* not taken */
-    store(e, RAX, CPU(rip));
-    jmp_to(e, exit_rip_set);
-}
-
-/* ---- CALL rel32 and RET inline (64-bit mode, 64-bit stack; the last
- * instruction of their block) ----
- * As op_call_J: the target's canonical check, then the push; as op_ret:
- * the pop, the target's check, then RSP. A non-canonical target or a
- * stack access the TLB cannot do fast runs the handler. */
-static bool is_call_ret(const struct insn *in, emu_op_fn fn)
-{
-    if (in->map != MAP_1BYTE || in->osz != 8 || in->ckpt)
-        return false;
-    return (in->op == 0xe8 && fn == op_call_J) || (in->op == 0xc3 && fn == op_ret);
-}
-
-static void emit_call_ret(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at, uint32_t end_off,
-                          unsigned pending, uintptr_t exit, uintptr_t exit_rip_set)
-{
-    const struct insn *in = &bi[k].i;
-    uint8_t *slow[3];
-    if (in->op == 0xe8) {
-        lea_r12(e, R13, end_off);                              /* r13 = the return address */
-        bytes(e, (const uint8_t[]){ 0x4c, 0x89, 0xe8 }, 3);    /* mov rax, r13 */
-        mov_imm(e, RCX, in->imm);
-        bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);    /* add rax, rcx: the target */
-        slow[0] = unless_canonical(e);
-        bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc7 }, 3);    /* mov rdi, rax (the target) */
-        load(e, RAX, GPR(GPR_RSP));
-        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xe8, 0x08 }, 4);  /* sub rax, 8 */
-        slow[1] = tlb_lookup(e, 8, ACC_W);
-        bytes(e, (const uint8_t[]){ 0x4c, 0x89, 0x2e }, 3);    /* mov [rsi], r13 */
-        store(e, RAX, GPR(GPR_RSP));
-        store(e, RDI, CPU(rip));
-        slow[2] = NULL;
-    } else {
-        load(e, RAX, GPR(GPR_RSP));
-        slow[0] = tlb_lookup(e, 8, ACC_R);
-        bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc1 }, 3);    /* mov rcx, rax (the old RSP) */
-        bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x06 }, 3);    /* mov rax, [rsi]: the target */
-        slow[1] = unless_canonical(e);
-        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xc1, 0x08 }, 4);  /* add rcx, 8 */
-        store(e, RCX, GPR(GPR_RSP));
-        store(e, RAX, CPU(rip));
-        slow[2] = NULL;
-    }
-    unsigned n = pending + 1;
-    count(e, &n);
-    jmp_to(e, exit_rip_set);
-    for (unsigned s = 0; s < 3; s++)
-        if (slow[s])
-            land(e, slow[s]);
-    n = pending;
-    count(e, &n);
-    call_out(e, bi, k, at, end_off, exit);
-    lea_r12(e, RAX, end_off);  /* a CALL to the next instruction */
-    store(e, RAX, CPU(rip));
-    jmp_to(e, exit_rip_set);
-}
-
 void emu_jit_link(struct emu_jit *j, struct emu_block *from, unsigned k, const struct emu_block *to)
 {
     uint8_t *at = from->link_at[k];
@@ -823,18 +209,6 @@ void emu_jit_link(struct emu_jit *j, struct emu_block *from, unsigned k, const s
         from->relinks++;
     memcpy(at - 1 - 6 - 3 - 8, &host, 8);
     memcpy(at, &rel, 4);
-}
-
-/* r15 = &c->tlb[CPL == 3] (clobbers rcx) */
-static void emit_tlb_row(struct emit *e)
-{
-    bytes(e, (const uint8_t[]){ 0x31, 0xc9, 0x80, 0xbb }, 4);  /* xor ecx, ecx; cmp byte [rbx+cpl], 3 */
-    b4(e, CPU(cpl));
-    b1(e, 3);
-    bytes(e, (const uint8_t[]){ 0x0f, 0x94, 0xc1, 0x69, 0xc9 }, 5);  /* sete cl; imul ecx, ecx, imm32 */
-    b4(e, (uint32_t)sizeof(c_tlb_row));
-    bytes(e, (const uint8_t[]){ 0x4c, 0x8d, 0xbc, 0x0b }, 4);  /* lea r15, [rbx+rcx+tlb] */
-    b4(e, CPU(tlb));
 }
 
 /* The most code one block can take. */
@@ -975,22 +349,22 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
         const struct insn *in = &bi[k].i;
         uint32_t at = off;
         off += in->len;
-        if (!in->ckpt && emit_inline(&e, in, bi[k].fn, off)) {
+        if (!in->ckpt && jit_inline(&e, in, bi[k].fn, off)) {
             pending++;
             continue;
         }
         /* (the fast paths cannot fault: no flag checkpoint; the slow path
          * makes it when the instruction needs one) */
-        enum mem_form form = mem_form(in, bi[k].fn);
+        enum mem_form form = jit_mem_form(in, bi[k].fn);
         if (form != MEM_NONE) {
-            uint8_t *miss = emit_mem_fast(&e, in, form, off);
+            uint8_t *miss = jit_mem_fast(&e, in, form, off);
             uint8_t *done = jump_fwd(&e, false);
             /* The slow path: the handler, with c->insns exact around it;
              * then back to the count the fast path leaves (pending + 1). */
             land(&e, miss);
             unsigned before = pending;
             count(&e, &pending);
-            call_out(&e, bi, k, at, off, exit);
+            jit_call_out(&e, bi, k, at, off, exit);
             bytes(&e, (const uint8_t[]){ 0x48, 0x83, 0xab }, 3);  /* sub qword [rbx+insns], before + 1 */
             b4(&e, CPU(insns));
             b1(&e, (uint8_t)(before + 1));
@@ -998,20 +372,20 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
             pending = before + 1;
             continue;
         }
-        if (k == b->n - 1u && is_call_ret(in, bi[k].fn)) {
-            emit_call_ret(&e, bi, k, at, off, pending, exit, exit_rip_set);
+        if (k == b->n - 1u && jit_is_call_ret(in, bi[k].fn)) {
+            jit_call_ret(&e, bi, k, at, off, pending, exit, exit_rip_set);
             pending = 0;
             off_done = true;
             break;
         }
-        if (k == b->n - 1u && is_jcc64(in, bi[k].fn)) {
-            emit_jcc(&e, bi, k, at, off, pending, exit, exit_rip_set);
+        if (k == b->n - 1u && jit_is_jcc64(in, bi[k].fn)) {
+            jit_jcc(&e, bi, k, at, off, pending, exit, exit_rip_set);
             pending = 0;
             off_done = true;
             break;
         }
         count(&e, &pending);
-        call_out(&e, bi, k, at, off, exit);
+        jit_call_out(&e, bi, k, at, off, exit);
     }
     /* The block ran to its end: RIP is the fall-through. */
     if (!off_done) {
@@ -1032,3 +406,4 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
     j->used = (used + 15) & ~(size_t)15;
     return (const void *)start;
 }
+

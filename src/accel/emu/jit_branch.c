@@ -1,0 +1,152 @@
+/* Block code (jit.c): the instructions that end a block and are emitted
+ * inline, Jcc, CALL rel32 and RET, with their handler as the slow path. */
+#include "accel/emu/jit_emit.h"
+
+/* ---- Jcc inline (64-bit mode; the last instruction of its block) ----
+ * When the lazy record is a plain SUB/CMP, ADD or logic op (no carry in,
+ * CF = OF = 0) of 32 or 64 bits, redoing that operation on the host sets
+ * the host's flags exactly as the guest's (CF, OF, SF, ZF and PF; Jcc does
+ * not read AF), and x86 condition codes are the same on both sides, so
+ * the host's own Jcc decides. Any other record, and a target that is not
+ * canonical (#GP), runs the handler. Returns false when in is no such Jcc. */
+bool jit_is_jcc64(const struct insn *in, emu_op_fn fn)
+{
+    bool jcc = (in->map == MAP_1BYTE && (in->op & 0xf0) == 0x70) || (in->map == MAP_0F && (in->op & 0xf0) == 0x80);
+    return jcc && in->osz == 8 && !in->ckpt && emu_specialize(in, NULL) == fn;
+}
+
+void jit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at, uint32_t end_off,
+                     unsigned pending, uintptr_t exit, uintptr_t exit_rip_set)
+{
+    const struct insn *in = &bi[k].i;
+    unsigned cc = in->op & 15;
+    uint8_t *taken[6], *generic[8];
+    unsigned nt = 0, ng = 0;
+    struct { uint32_t op; uint8_t load, alu; bool q; } forms[] = {
+        { LF_SUB | (8 << LF_SIZE_SHIFT), 0x8b, 0x3b, true },   /* mov rax, [a]; cmp rax, [b] */
+        { LF_SUB | (4 << LF_SIZE_SHIFT), 0x8b, 0x3b, false },
+        { LF_SZP | (8 << LF_SIZE_SHIFT), 0x8b, 0x85, true },   /* mov rax, [res]; test rax, rax */
+        { LF_SZP | (4 << LF_SIZE_SHIFT), 0x8b, 0x85, false },
+        { LF_ADD | (8 << LF_SIZE_SHIFT), 0x8b, 0x03, true },   /* mov rax, [a]; add rax, [b] */
+        { LF_ADD | (4 << LF_SIZE_SHIFT), 0x8b, 0x03, false },
+    };
+    uint8_t *next_form = NULL;
+    for (unsigned f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+        if (next_form)
+            land(e, next_form);
+        bytes(e, (const uint8_t[]){ 0x81, 0xbb }, 2);  /* cmp dword [rbx+lf.op], form */
+        b4(e, CPU(lf.op));
+        b4(e, forms[f].op);
+        next_form = jump_fwd(e, true);
+        bool szp = (forms[f].op & LF_KIND) == LF_SZP;
+        if (szp) {  /* CF and OF from b must be 0 */
+            bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xbb }, 3);  /* cmp qword [rbx+lf.b], 0 */
+            b4(e, CPU(lf.b));
+            b1(e, 0);
+            generic[ng++] = jump_fwd(e, true);
+        }
+        if (forms[f].q)
+            b1(e, 0x48);
+        b1(e, forms[f].load);  /* mov rax/eax, [rbx + (szp ? res : a)] */
+        b1(e, 0x83);
+        b4(e, szp ? CPU(lf.res) : CPU(lf.a));
+        if (forms[f].q)
+            b1(e, 0x48);
+        if (szp) {
+            bytes(e, (const uint8_t[]){ 0x85, 0xc0 }, 2);  /* test rax/eax, rax/eax */
+        } else {
+            b1(e, forms[f].alu);  /* cmp/add rax/eax, [rbx+lf.b] */
+            b1(e, 0x83);
+            b4(e, CPU(lf.b));
+        }
+        bytes(e, (const uint8_t[]){ 0x0f, (uint8_t)(0x80 + cc) }, 2);  /* jcc taken */
+        taken[nt] = e->p;
+        b4(e, 0);
+        nt++;
+        /* not taken: RIP is the next instruction */
+        unsigned n = pending + 1;
+        count(e, &n);
+        lea_r12(e, RAX, end_off);
+        store(e, RAX, CPU(rip));
+        jmp_to(e, exit_rip_set);
+    }
+    land(e, next_form);
+    uint8_t *to_generic = jump_fwd(e, false);
+    /* taken: RIP = the target, if canonical */
+    for (unsigned t = 0; t < nt; t++)
+        land(e, taken[t]);
+    lea_r12(e, RAX, end_off);
+    mov_imm(e, RCX, in->imm);
+    bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);        /* add rax, rcx */
+    generic[ng++] = unless_canonical(e);
+    store(e, RAX, CPU(rip));
+    unsigned n = pending + 1;
+    count(e, &n);
+    jmp_to(e, exit_rip_set);
+    /* anything else: the handler */
+    land(e, to_generic);
+    for (unsigned g = 0; g < ng; g++)
+        land(e, generic[g]);
+    n = pending;
+    count(e, &n);
+    jit_call_out(e, bi, k, at, end_off, exit);
+    lea_r12(e, RAX, end_off);  /* not taken */
+    store(e, RAX, CPU(rip));
+    jmp_to(e, exit_rip_set);
+}
+
+/* ---- CALL rel32 and RET inline (64-bit mode, 64-bit stack; the last
+ * instruction of their block) ----
+ * As op_call_J: the target's canonical check, then the push; as op_ret:
+ * the pop, the target's check, then RSP. A non-canonical target or a
+ * stack access the TLB cannot do fast runs the handler. */
+bool jit_is_call_ret(const struct insn *in, emu_op_fn fn)
+{
+    if (in->map != MAP_1BYTE || in->osz != 8 || in->ckpt)
+        return false;
+    return (in->op == 0xe8 && fn == op_call_J) || (in->op == 0xc3 && fn == op_ret);
+}
+
+void jit_call_ret(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at, uint32_t end_off,
+                          unsigned pending, uintptr_t exit, uintptr_t exit_rip_set)
+{
+    const struct insn *in = &bi[k].i;
+    uint8_t *slow[3];
+    if (in->op == 0xe8) {
+        lea_r12(e, R13, end_off);                              /* r13 = the return address */
+        bytes(e, (const uint8_t[]){ 0x4c, 0x89, 0xe8 }, 3);    /* mov rax, r13 */
+        mov_imm(e, RCX, in->imm);
+        bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);    /* add rax, rcx: the target */
+        slow[0] = unless_canonical(e);
+        bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc7 }, 3);    /* mov rdi, rax (the target) */
+        load(e, RAX, GPR(GPR_RSP));
+        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xe8, 0x08 }, 4);  /* sub rax, 8 */
+        slow[1] = tlb_lookup(e, 8, ACC_W);
+        bytes(e, (const uint8_t[]){ 0x4c, 0x89, 0x2e }, 3);    /* mov [rsi], r13 */
+        store(e, RAX, GPR(GPR_RSP));
+        store(e, RDI, CPU(rip));
+        slow[2] = NULL;
+    } else {
+        load(e, RAX, GPR(GPR_RSP));
+        slow[0] = tlb_lookup(e, 8, ACC_R);
+        bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc1 }, 3);    /* mov rcx, rax (the old RSP) */
+        bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x06 }, 3);    /* mov rax, [rsi]: the target */
+        slow[1] = unless_canonical(e);
+        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xc1, 0x08 }, 4);  /* add rcx, 8 */
+        store(e, RCX, GPR(GPR_RSP));
+        store(e, RAX, CPU(rip));
+        slow[2] = NULL;
+    }
+    unsigned n = pending + 1;
+    count(e, &n);
+    jmp_to(e, exit_rip_set);
+    for (unsigned s = 0; s < 3; s++)
+        if (slow[s])
+            land(e, slow[s]);
+    n = pending;
+    count(e, &n);
+    jit_call_out(e, bi, k, at, end_off, exit);
+    lea_r12(e, RAX, end_off);  /* a CALL to the next instruction */
+    store(e, RAX, CPU(rip));
+    jmp_to(e, exit_rip_set);
+}

@@ -1,0 +1,279 @@
+/* Block code (jit.c): the instruction forms emitted inline, without a
+ * call to their handler, and the memory forms' TLB fast paths. */
+#include "accel/emu/jit_emit.h"
+
+/* ---- inline forms: instructions emitted as host code, no handler call ----
+ * Only forms that can neither fault nor change RIP, the mode or the run
+ * (register MOVs and ALU ops, LEA): they need no RIP, no flag checkpoint
+ * and no check after them. Each must leave exactly what special.c's
+ * handler for the form leaves (registers and the lazy flag record), since
+ * the instructions after it, run by handlers, read that. The form is taken
+ * inline only when the block's handler is special.c's for it, so the
+ * decoder's checks (LOCK, sizes, ModRM) have been made. */
+
+
+/* rax = a + b etc.: the host op "op rax, rcx" (opcode of the r/m, r form) */
+static void alu_rax_rcx(struct emit *e, uint8_t opcode, bool q)
+{
+    if (q)
+        b1(e, 0x48);
+    b1(e, opcode);
+    b1(e, 0xc8);
+}
+
+/* ALU op number (bits 5:3 of 00..3F and the group 1 /nnn) to the host
+ * opcode, the lazy kind and whether it writes its destination; ADC and SBB
+ * (which read CF) are left to their handlers. */
+static bool alu_form(unsigned nnn, uint8_t *opcode, uint32_t *kind, bool *write)
+{
+    static const uint8_t host[8] = { 0x01, 0x09, 0, 0, 0x21, 0x29, 0x31, 0x29 };
+    static const uint32_t kinds[8] = { LF_ADD, LF_SZP, 0, 0, LF_SZP, LF_SUB, LF_SZP, LF_SUB };
+    if (nnn == 2 || nnn == 3)
+        return false;
+    *opcode = host[nnn];
+    *kind = kinds[nnn];
+    *write = nnn != 7;
+    return true;
+}
+
+/* rax = a OP rcx (b), both already in place and masked to the size; then
+ * the lazy record and the destination, as special.c's ALU_RR/ALU_RI. */
+#define DST_MEM 0xffu  /* alu_tail's destination: the memory at rsi */
+
+static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, bool q, unsigned dst)
+{
+    unsigned size = q ? 8 : 4;
+    if (kind != LF_SZP) {
+        store(e, RAX, CPU(lf.a));
+        store(e, RCX, CPU(lf.b));
+    }
+    alu_rax_rcx(e, opcode, q);  /* a 32-bit op zero-extends rax */
+    store(e, RAX, CPU(lf.res));
+    if (kind == LF_SZP) {
+        bytes(e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);  /* mov qword [rbx+lf.b], 0 */
+        b4(e, CPU(lf.b));
+        b4(e, 0);
+    }
+    store_imm32(e, CPU(lf.op), kind | (size << LF_SIZE_SHIFT));
+    if (write && dst == DST_MEM) {
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0x89, 0x06 }, 2);  /* mov [rsi], rax/eax */
+    } else if (write) {
+        store(e, RAX, GPR(dst));
+    }
+}
+
+/* rax = the effective address of in's memory operand, 64-bit addressing
+ * (end_off: the instruction's end in the block, for RIP-relative ones). */
+static void ea64(struct emit *e, const struct insn *in, uint32_t end_off)
+{
+    uint64_t disp = (uint64_t)in->disp;
+    if (in->ea_base == EA_RIP) {
+        lea_r12(e, RAX, end_off);
+        if (disp) {
+            mov_imm(e, RCX, disp);
+            bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
+        }
+    } else {
+        mov_imm(e, RAX, disp);
+        if (in->ea_base != EA_NONE)
+            rbx_mem(e, 0x03, RAX, GPR(in->ea_base));           /* add rax, [rbx+base] */
+    }
+    if (in->ea_index != EA_NONE) {
+        load(e, RCX, GPR(in->ea_index));
+        if (in->ea_scale)
+            bytes(e, (const uint8_t[]){ 0x48, 0xc1, 0xe1, in->ea_scale }, 4);  /* shl rcx, scale */
+        bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
+    }
+}
+
+/* Emits instruction in inline when it is an inline form (end_off: its end
+ * offset in the block, for RIP-relative LEA); false: call its handler. */
+bool jit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t end_off)
+{
+    if (in->map != MAP_1BYTE || in->lock || (in->osz != 4 && in->osz != 8))
+        return false;
+    bool q = in->osz == 8;
+    uint8_t op = in->op;
+    if (op >= 0xb8 && op <= 0xbf && fn == op_mov_Zv_Iv) {  /* MOV r, imm */
+        mov_imm(e, RAX, q ? in->imm : (uint32_t)in->imm);
+        store(e, RAX, GPR((op & 7) | ((in->rex & 1) << 3)));
+        return true;
+    }
+    if (!in->has_modrm || emu_specialize(in, NULL) != fn)
+        return false;
+    if (in->mod == 3) {
+        if (op == 0x89 || op == 0x8b) {  /* MOV between registers */
+            unsigned dst = op == 0x89 ? in->rm : in->reg, src = op == 0x89 ? in->reg : in->rm;
+            load_sized(e, RAX, GPR(src), q);
+            store(e, RAX, GPR(dst));
+            return true;
+        }
+        uint8_t opcode;
+        uint32_t kind;
+        bool write;
+        if (op == 0x85 || (op < 0x40 && (op & 7) <= 3 && (op & 1))) {  /* ALU Ev,Gv / Gv,Ev; TEST */
+            if (op == 0x85) {
+                opcode = 0x21, kind = LF_SZP, write = false;
+            } else if (!alu_form((op >> 3) & 7, &opcode, &kind, &write)) {
+                return false;
+            }
+            bool to_g = op != 0x85 && (op & 2);
+            unsigned dst = to_g ? in->reg : in->rm, src = to_g ? in->rm : in->reg;
+            load_sized(e, RAX, GPR(dst), q);
+            load_sized(e, RCX, GPR(src), q);
+            alu_tail(e, opcode, kind, write, q, dst);
+            return true;
+        }
+        if (op == 0x81 || op == 0x83) {  /* group 1: op r, imm */
+            if (!alu_form(in->nnn, &opcode, &kind, &write))
+                return false;
+            load_sized(e, RAX, GPR(in->rm), q);
+            mov_imm(e, RCX, q ? in->imm : (uint32_t)in->imm);
+            alu_tail(e, opcode, kind, write, q, in->rm);
+            return true;
+        }
+        return false;
+    }
+    if (op == 0x8d && q && in->asz == 8) {  /* LEA r64, m */
+        ea64(e, in, end_off);
+        store(e, RAX, GPR(in->reg));
+        return true;
+    }
+    return false;
+}
+
+/* ---- inline memory forms: MOV r, m and MOV m, r (32/64-bit), PUSH r64,
+ * POP r64, through the TLB like emu_read_lin / emu_write_lin. A TLB miss,
+ * a page-crossing access, a non-canonical address (never a tag) or a store
+ * into a code page (no write tag) runs the handler instead, which does the
+ * same access the slow way and may fault. ---- */
+
+/* A memory operand that the generic handlers (data.c) would address
+ * through insn_lin's 64-bit fast case: 64-bit addressing, no FS/GS base. */
+static bool plain_mem64(const struct insn *in)
+{
+    return in->has_modrm && in->mod != 3 && in->asz == 8 && in->ea_seg < SEG_FS && (in->osz == 4 || in->osz == 8);
+}
+
+enum mem_form jit_mem_form(const struct insn *in, emu_op_fn fn)
+{
+    if (in->lock)
+        return MEM_NONE;
+    if (in->map == MAP_0F) {
+        if (!plain_mem64(in))
+            return MEM_NONE;
+        if ((in->op == 0xb6 || in->op == 0xb7) && fn == op_movzx_Gv_E)
+            return MEM_LOADX;
+        if ((in->op == 0xbe || in->op == 0xbf) && fn == op_movsx_Gv_E)
+            return MEM_LOADX;
+        return MEM_NONE;
+    }
+    if (in->map != MAP_1BYTE)
+        return MEM_NONE;
+    if (in->op >= 0x50 && in->op <= 0x5f && in->osz == 8)
+        return in->op < 0x58 ? (fn == op_push_Zv ? MEM_PUSH : MEM_NONE) : (fn == op_pop_Zv ? MEM_POP : MEM_NONE);
+    if (in->op == 0x63 && fn == op_movsxd_Gv_Ed && plain_mem64(in))
+        return MEM_LOADX;
+    if ((in->op == 0xc6 || in->op == 0xc7) && in->nnn == 0 && fn == op_mov_E_I && plain_mem64(in))
+        return MEM_STORE_IMM;
+    if ((in->op == 0x81 || in->op == 0x83) && in->nnn != 2 && in->nnn != 3 && fn == op_grp1_E_I && plain_mem64(in))
+        return MEM_ALU_IMM;
+    if (!in->has_modrm || in->mod == 3 || (in->osz != 4 && in->osz != 8) || emu_specialize(in, NULL) != fn)
+        return MEM_NONE;
+    return in->op == 0x8b ? MEM_LOAD : in->op == 0x89 ? MEM_STORE : MEM_NONE;
+}
+
+/* The fast path of a memory form; returns the rel32 to patch to its slow path. */
+uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form, uint32_t end_off)
+{
+    bool q = in->osz == 8;
+    unsigned n = (in->op & 7) | ((in->rex & 1) << 3);
+    uint8_t *miss;
+    switch (form) {
+    case MEM_LOAD:
+        ea64(e, in, end_off);
+        miss = tlb_lookup(e, q ? 8 : 4, ACC_R);
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);  /* mov rax/eax, [rsi] */
+        store(e, RAX, GPR(in->reg));
+        return miss;
+    case MEM_LOADX: {
+        /* the size read, and the host load that extends it as the handler
+         * does (a 32-bit destination zero-extends the 32-bit result) */
+        unsigned size = in->op == 0x63 ? 4 : (in->op & 1) ? 2 : 1;
+        ea64(e, in, end_off);
+        miss = tlb_lookup(e, size, ACC_R);
+        if (in->op == 0xb6 || in->op == 0xb7) {
+            bytes(e, (const uint8_t[]){ 0x0f, in->op, 0x06 }, 3);  /* movzx eax, byte/word [rsi] */
+        } else if (in->op == 0x63) {
+            if (q)
+                bytes(e, (const uint8_t[]){ 0x48, 0x63, 0x06 }, 3);  /* movsxd rax, dword [rsi] */
+            else
+                bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);      /* mov eax, [rsi] (no REX.W: a MOV) */
+        } else {
+            if (q)
+                b1(e, 0x48);
+            bytes(e, (const uint8_t[]){ 0x0f, in->op, 0x06 }, 3);  /* movsx rax/eax, byte/word [rsi] */
+        }
+        store(e, RAX, GPR(in->reg));
+        return miss;
+    }
+    case MEM_STORE_IMM: {
+        unsigned size = in->op == 0xc6 ? 1 : in->osz;
+        ea64(e, in, end_off);
+        miss = tlb_lookup(e, size, ACC_W);
+        if (size == 1) {
+            bytes(e, (const uint8_t[]){ 0xc6, 0x06, (uint8_t)in->imm }, 3);  /* mov byte [rsi], imm8 */
+        } else {
+            if (size == 8)
+                b1(e, 0x48);  /* the imm32 sign-extends, as i->imm was */
+            bytes(e, (const uint8_t[]){ 0xc7, 0x06 }, 2);  /* mov dword/qword [rsi], imm32 */
+            b4(e, (uint32_t)in->imm);
+        }
+        return miss;
+    }
+    case MEM_ALU_IMM: {
+        /* as alu_E: CMP reads, the others read and write through the
+         * write tag (none for code pages: the handler takes those) */
+        uint8_t opcode = 0;
+        uint32_t kind = 0;
+        bool write = false;
+        alu_form(in->nnn, &opcode, &kind, &write);  /* jit_mem_form checked that it is one */
+        ea64(e, in, end_off);
+        miss = tlb_lookup(e, q ? 8 : 4, write ? ACC_W : ACC_R);
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);  /* mov rax/eax, [rsi] */
+        mov_imm(e, RCX, q ? in->imm : (uint32_t)in->imm);
+        alu_tail(e, opcode, kind, write, q, DST_MEM);
+        return miss;
+    }
+    case MEM_STORE:
+        ea64(e, in, end_off);
+        miss = tlb_lookup(e, q ? 8 : 4, ACC_W);
+        load(e, RCX, GPR(in->reg));
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0x89, 0x0e }, 2);  /* mov [rsi], rcx/ecx */
+        return miss;
+    case MEM_PUSH:
+        load(e, RAX, GPR(GPR_RSP));
+        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xe8, 0x08 }, 4);  /* sub rax, 8 */
+        miss = tlb_lookup(e, 8, ACC_W);
+        load(e, RCX, GPR(n));  /* the old RSP for PUSH RSP */
+        bytes(e, (const uint8_t[]){ 0x48, 0x89, 0x0e }, 3);  /* mov [rsi], rcx */
+        store(e, RAX, GPR(GPR_RSP));
+        return miss;
+    default: /* MEM_POP */
+        load(e, RAX, GPR(GPR_RSP));
+        miss = tlb_lookup(e, 8, ACC_R);
+        bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x0e }, 3);  /* mov rcx, [rsi] */
+        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xc0, 0x08 }, 4);  /* add rax, 8 */
+        store(e, RAX, GPR(GPR_RSP));
+        store(e, RCX, GPR(n));  /* after RSP: POP RSP leaves the value */
+        return miss;
+    }
+}
