@@ -1,6 +1,17 @@
 /* Block code (jit.c): the instructions that end a block and are emitted
- * inline, Jcc, CALL rel32 and RET, with their handler as the slow path. */
+ * inline, Jcc, JMP rel, CALL rel32 and RET, with their handler as the slow path. */
 #include "accel/emu/jit_emit.h"
+
+/* rax = the target of a relative branch (the instruction ends at end_off,
+ * disp its displacement); jumps to the returned rel32 unless it is
+ * canonical (the handler then raises #GP). */
+static uint8_t *rel_target(struct emit *e, uint32_t end_off, uint64_t disp)
+{
+    lea_r12(e, RAX, end_off);
+    mov_imm(e, RCX, disp);
+    bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
+    return unless_canonical(e);
+}
 
 /* ---- Jcc inline (64-bit mode; the last instruction of its block) ----
  * When the lazy record is a plain SUB/CMP, ADD or logic op (no carry in,
@@ -75,10 +86,7 @@ void jit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at
     /* taken: RIP = the target, if canonical */
     for (unsigned t = 0; t < nt; t++)
         land(e, taken[t]);
-    lea_r12(e, RAX, end_off);
-    mov_imm(e, RCX, in->imm);
-    bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);        /* add rax, rcx */
-    generic[ng++] = unless_canonical(e);
+    generic[ng++] = rel_target(e, end_off, in->imm);
     store(e, RAX, CPU(rip));
     unsigned n = pending + 1;
     count(e, &n);
@@ -95,29 +103,32 @@ void jit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at
     jmp_to(e, exit_rip_set);
 }
 
-/* ---- CALL rel32 and RET inline (64-bit mode, 64-bit stack; the last
- * instruction of their block) ----
- * As op_call_J: the target's canonical check, then the push; as op_ret:
- * the pop, the target's check, then RSP. A non-canonical target or a
- * stack access the TLB cannot do fast runs the handler. */
+/* ---- JMP rel, CALL rel32 and RET inline (64-bit mode, 64-bit stack; the
+ * last instruction of their block) ----
+ * As op_jmp_J: the target's canonical check; as op_call_J: that check,
+ * then the push; as op_ret: the pop, the target's check, then RSP. A
+ * non-canonical target or a stack access the TLB cannot do fast runs the
+ * handler. */
 bool jit_is_call_ret(const struct insn *in, emu_op_fn fn)
 {
     if (in->map != MAP_1BYTE || in->osz != 8 || in->ckpt)
         return false;
-    return (in->op == 0xe8 && fn == op_call_J) || (in->op == 0xc3 && fn == op_ret);
+    return (in->op == 0xe8 && fn == op_call_J) || (in->op == 0xc3 && fn == op_ret) ||
+           ((in->op == 0xe9 || in->op == 0xeb) && fn == op_jmp_J);
 }
 
 void jit_call_ret(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at, uint32_t end_off,
                           unsigned pending, uintptr_t exit, uintptr_t exit_rip_set)
 {
     const struct insn *in = &bi[k].i;
-    uint8_t *slow[3];
-    if (in->op == 0xe8) {
+    uint8_t *slow[2];
+    if (in->op == 0xe9 || in->op == 0xeb) {  /* JMP rel */
+        slow[0] = rel_target(e, end_off, in->imm);
+        store(e, RAX, CPU(rip));
+        slow[1] = NULL;
+    } else if (in->op == 0xe8) {
+        slow[0] = rel_target(e, end_off, in->imm);
         lea_r12(e, R13, end_off);                              /* r13 = the return address */
-        bytes(e, (const uint8_t[]){ 0x4c, 0x89, 0xe8 }, 3);    /* mov rax, r13 */
-        mov_imm(e, RCX, in->imm);
-        bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);    /* add rax, rcx: the target */
-        slow[0] = unless_canonical(e);
         bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc7 }, 3);    /* mov rdi, rax (the target) */
         load(e, RAX, GPR(GPR_RSP));
         bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xe8, 0x08 }, 4);  /* sub rax, 8 */
@@ -125,7 +136,6 @@ void jit_call_ret(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32
         bytes(e, (const uint8_t[]){ 0x4c, 0x89, 0x2e }, 3);    /* mov [rsi], r13 */
         store(e, RAX, GPR(GPR_RSP));
         store(e, RDI, CPU(rip));
-        slow[2] = NULL;
     } else {
         load(e, RAX, GPR(GPR_RSP));
         slow[0] = tlb_lookup(e, 8, ACC_R);
@@ -135,18 +145,17 @@ void jit_call_ret(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32
         bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xc1, 0x08 }, 4);  /* add rcx, 8 */
         store(e, RCX, GPR(GPR_RSP));
         store(e, RAX, CPU(rip));
-        slow[2] = NULL;
     }
     unsigned n = pending + 1;
     count(e, &n);
     jmp_to(e, exit_rip_set);
-    for (unsigned s = 0; s < 3; s++)
+    for (unsigned s = 0; s < 2; s++)
         if (slow[s])
             land(e, slow[s]);
     n = pending;
     count(e, &n);
     jit_call_out(e, bi, k, at, end_off, exit);
-    lea_r12(e, RAX, end_off);  /* a CALL to the next instruction */
+    lea_r12(e, RAX, end_off);  /* a CALL or JMP to the next instruction */
     store(e, RAX, CPU(rip));
     jmp_to(e, exit_rip_set);
 }
