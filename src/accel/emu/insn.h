@@ -106,8 +106,9 @@ struct emu_block {
     uint64_t ripmask;     /* RIP wrap of the mode: 0xffff, 0xffffffff or ~0 */
     struct emu_block *next[2]; /* last blocks run after this one: fall-through, other */
     const void *code;     /* its block code (jit.c), or NULL: run by exec.c's loop */
-    /* Where its code jumps to a chained successor on the same page, k as
-     * for next[] (jit.c patches them: emu_jit_link); NULL: no code. */
+    /* Where its code jumps to a chained successor (any page: the code
+     * finds the successor's host byte through the TLB), k as for next[]
+     * (jit.c patches them: emu_jit_link); NULL: no code. */
     uint8_t *link_at[2];
     uint8_t relinks;      /* times a link was changed (jit.c) */
     struct emu_block *hnext; /* the next block in its hash bucket (block.c) */
@@ -170,7 +171,7 @@ struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const
 
 /* Records that b ran right after prev (k: 0 when b is prev's
  * fall-through, else 1): the loop tries it first next time, and prev's
- * block code jumps straight to b's when both have code on one page. */
+ * block code jumps straight to b's when both have code (in one mode). */
 void emu_block_link(struct emu_cpu *c, struct emu_block *prev, unsigned k, struct emu_block *b);
 
 /* Returns the handler for a decoded instruction (never NULL: unknown

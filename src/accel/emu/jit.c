@@ -236,8 +236,8 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
     /* Then: this block is the last that ran, and the next one is chained
      * when nothing asks for the loop: no exit, no block_break (the mode,
      * the TLB, a code write), no interrupt shadow or TF (stepped alone),
-     * room for a whole block in the run, and the same page (so the host
-     * page is still this one's: block_at_rip's same-page rule). */
+     * room for a whole block in the run, and the next RIP in the TLB (its
+     * execute tag gives the host byte, as block_at_rip would find it). */
     const uintptr_t exit_rip_set = e.rx;
     mov_rax_imm64(&e, (uint64_t)(uintptr_t)b);
     store(&e, RAX, CPU(jit_last));
