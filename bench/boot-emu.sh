@@ -55,4 +55,13 @@ for kind in wall cpu; do
   printf 'boot+workload median %s time over %d runs: brume emu %.2f s, qemu tcg %.2f s, ratio brume/qemu %.2f\n' \
     "$kind" "$runs" "$b" "$q" "$(echo "$b / $q" | bc -l)"
 done
+# Each run pairs a brume boot with a QEMU boot a few seconds apart, so the
+# ratio within a run cancels most of a shared slowdown of the machine; its
+# median is the steadier figure when the host's speed drifts during the runs.
+ratios=()
+for k in "${!brume_cpu[@]}"; do
+  ratios+=("$(echo "${brume_cpu[$k]} / ${qemu_cpu[$k]}" | bc -l)")
+done
+printf 'median of the per-run CPU-time ratios brume/qemu over %d runs: %.2f\n' "$runs" \
+  "$(printf '%s\n' "${ratios[@]}" | median)"
 echo "kernel: $(basename "$(dirname "$kernel")"), mem $mem, host: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
