@@ -144,8 +144,9 @@ bool jit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t en
     return false;
 }
 
-/* ---- inline memory forms: MOV r, m and MOV m, r (32/64-bit), PUSH r64,
- * POP r64, through the TLB like emu_read_lin / emu_write_lin. A TLB miss,
+/* ---- inline memory forms (enum mem_form in jit_emit.h: MOV r, m and
+ * MOV m, r, MOV m, imm, MOVZX/MOVSX/MOVSXD loads, ALU m, imm, PUSH r64,
+ * POP r64), through the TLB like emu_read_lin / emu_write_lin. A TLB miss,
  * a page-crossing access, a non-canonical address (never a tag) or a store
  * into a code page (no write tag) runs the handler instead, which does the
  * same access the slow way and may fault. ---- */
