@@ -88,6 +88,46 @@ static void ea64(struct emit *e, const struct insn *in, uint32_t end_off)
     }
 }
 
+/* SHL/SAL, SHR, SAR of a 32/64-bit register by 1 or an immediate (D1, C1
+ * /4../7 with mod 3), as special.c's shift_r: a masked count of 0 is left
+ * to the handler; otherwise CF is the last bit out (the host's CF), OF is
+ * SHL's MSB(result) ^ CF, SHR's MSB(operand), SAR's 0, and the record is
+ * LF_SZP with CF/OF in b. */
+static void emit_shift(struct emit *e, const struct insn *in, bool q, unsigned count)
+{
+    unsigned bits = q ? 64 : 32, nnn = in->nnn == 6 ? 4 : in->nnn;
+    load_sized(e, RAX, GPR(in->rm), q);
+    if (nnn == 5) {  /* SHR: OF = the operand's MSB */
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0x89, 0xc1 }, 2);                       /* mov ecx/rcx, eax/rax */
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0xc1, 0xe9, (uint8_t)(bits - 1) }, 3);  /* shr ecx/rcx, bits-1 */
+    }
+    if (q)
+        b1(e, 0x48);
+    bytes(e, (const uint8_t[]){ 0xc1, (uint8_t)(0xc0 | (nnn << 3)), (uint8_t)count }, 3);  /* shl/shr/sar rax, count */
+    bytes(e, (const uint8_t[]){ 0x0f, 0x92, 0xc2, 0x0f, 0xb6, 0xd2 }, 6);  /* setc dl; movzx edx, dl */
+    if (nnn == 4) {  /* SHL: OF = MSB(result) ^ CF */
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0x89, 0xc1 }, 2);                       /* mov ecx/rcx, eax/rax */
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0xc1, 0xe9, (uint8_t)(bits - 1) }, 3);  /* shr ecx/rcx, bits-1 */
+        bytes(e, (const uint8_t[]){ 0x31, 0xd1 }, 2);                       /* xor ecx, edx */
+    } else if (nnn == 7) {
+        bytes(e, (const uint8_t[]){ 0x31, 0xc9 }, 2);                       /* xor ecx, ecx: OF = 0 */
+    }
+    bytes(e, (const uint8_t[]){ 0xc1, 0xe1, 11 }, 3);                       /* shl ecx, 11: RFLAGS_OF */
+    bytes(e, (const uint8_t[]){ 0x09, 0xd1 }, 2);                           /* or ecx, edx: | RFLAGS_CF */
+    store(e, RAX, CPU(lf.res));
+    store(e, RCX, CPU(lf.b));
+    store_imm32(e, CPU(lf.op), LF_SZP | ((q ? 8u : 4u) << LF_SIZE_SHIFT));
+    store(e, RAX, GPR(in->rm));
+}
+
 /* Emits instruction in inline when it is an inline form (end_off: its end
  * offset in the block, for RIP-relative LEA); false: call its handler. */
 bool jit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t end_off)
@@ -124,6 +164,13 @@ bool jit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t en
             load_sized(e, RAX, GPR(dst), q);
             load_sized(e, RCX, GPR(src), q);
             alu_tail(e, opcode, kind, write, q, dst);
+            return true;
+        }
+        if ((op == 0xc1 || op == 0xd1) && in->nnn >= 4) {  /* SHL/SHR/SAR r, 1 or imm */
+            unsigned count = (op == 0xd1 ? 1u : (unsigned)in->imm) & (q ? 63u : 31u);
+            if (!count)
+                return false;
+            emit_shift(e, in, q, count);
             return true;
         }
         if (op == 0x81 || op == 0x83) {  /* group 1: op r, imm */
