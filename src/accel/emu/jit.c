@@ -390,9 +390,7 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
     /* The block ran to its end: RIP is the fall-through. */
     if (!off_done) {
         count(&e, &pending);
-        lea_r12(&e, RAX, off);
-        store(&e, RAX, CPU(rip));
-        jmp_to(&e, exit_rip_set);
+        exit_at(&e, off, exit_rip_set);
     }
 
     size_t used = (size_t)(e.rx - (uintptr_t)j->rx);

@@ -7,9 +7,7 @@
  * canonical (the handler then raises #GP). */
 static uint8_t *rel_target(struct emit *e, uint32_t end_off, uint64_t disp)
 {
-    lea_r12(e, RAX, end_off);
-    mov_imm(e, RCX, disp);
-    bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
+    rip_plus(e, end_off, disp);
     return unless_canonical(e);
 }
 
@@ -77,9 +75,7 @@ void jit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at
         /* not taken: RIP is the next instruction */
         unsigned n = pending + 1;
         count(e, &n);
-        lea_r12(e, RAX, end_off);
-        store(e, RAX, CPU(rip));
-        jmp_to(e, exit_rip_set);
+        exit_at(e, end_off, exit_rip_set);
     }
     land(e, next_form);
     uint8_t *to_generic = jump_fwd(e, false);
@@ -98,9 +94,7 @@ void jit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at
     n = pending;
     count(e, &n);
     jit_call_out(e, bi, k, at, end_off, exit);
-    lea_r12(e, RAX, end_off);  /* not taken */
-    store(e, RAX, CPU(rip));
-    jmp_to(e, exit_rip_set);
+    exit_at(e, end_off, exit_rip_set);  /* not taken */
 }
 
 /* ---- JMP rel, CALL rel32 and RET inline (64-bit mode, 64-bit stack; the
@@ -155,7 +149,5 @@ void jit_call_ret(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32
     n = pending;
     count(e, &n);
     jit_call_out(e, bi, k, at, end_off, exit);
-    lea_r12(e, RAX, end_off);  /* a CALL or JMP to the next instruction */
-    store(e, RAX, CPU(rip));
-    jmp_to(e, exit_rip_set);
+    exit_at(e, end_off, exit_rip_set);  /* a CALL or JMP to the next instruction */
 }

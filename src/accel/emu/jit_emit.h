@@ -209,6 +209,26 @@ static inline void emit_tlb_row(struct emit *e)
     b4(e, CPU(tlb));
 }
 
+/* rax = the block's RIP + off + disp (RIP-relative operands, branch
+ * targets: off is the end of the instruction) */
+static inline void rip_plus(struct emit *e, uint32_t off, uint64_t disp)
+{
+    lea_r12(e, RAX, off);
+    if (disp) {
+        mov_imm(e, RCX, disp);
+        bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
+    }
+}
+
+/* RIP = the instruction at off in the block (the fall-through of the
+ * last one), then the block's exit (the chaining checks) */
+static inline void exit_at(struct emit *e, uint32_t off, uintptr_t exit_rip_set)
+{
+    lea_r12(e, RAX, off);
+    store(e, RAX, CPU(rip));
+    jmp_to(e, exit_rip_set);
+}
+
 /* ---- shared by the instruction forms (defined in jit.c, jit_forms.c) ---- */
 
 /* The generic form of instruction k of the block's instructions bi (at

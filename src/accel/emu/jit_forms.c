@@ -70,11 +70,7 @@ static void ea64(struct emit *e, const struct insn *in, uint32_t end_off)
 {
     uint64_t disp = (uint64_t)in->disp;
     if (in->ea_base == EA_RIP) {
-        lea_r12(e, RAX, end_off);
-        if (disp) {
-            mov_imm(e, RCX, disp);
-            bytes(e, (const uint8_t[]){ 0x48, 0x01, 0xc8 }, 3);  /* add rax, rcx */
-        }
+        rip_plus(e, end_off, disp);
     } else {
         mov_imm(e, RAX, disp);
         if (in->ea_base != EA_NONE)
@@ -88,6 +84,17 @@ static void ea64(struct emit *e, const struct insn *in, uint32_t end_off)
     }
 }
 
+/* rcx = the most significant bit (0 or 1) of eax/rax */
+static void msb_to_rcx(struct emit *e, bool q)
+{
+    if (q)
+        b1(e, 0x48);
+    bytes(e, (const uint8_t[]){ 0x89, 0xc1 }, 2);                   /* mov ecx/rcx, eax/rax */
+    if (q)
+        b1(e, 0x48);
+    bytes(e, (const uint8_t[]){ 0xc1, 0xe9, q ? 63 : 31 }, 3);      /* shr ecx/rcx, 31/63 */
+}
+
 /* SHL/SAL, SHR, SAR of a 32/64-bit register by 1 or an immediate (D1, C1
  * /4../7 with mod 3), as special.c's shift_r: a masked count of 0 is left
  * to the handler; otherwise CF is the last bit out (the host's CF), OF is
@@ -95,27 +102,16 @@ static void ea64(struct emit *e, const struct insn *in, uint32_t end_off)
  * LF_SZP with CF/OF in b. */
 static void emit_shift(struct emit *e, const struct insn *in, bool q, unsigned count)
 {
-    unsigned bits = q ? 64 : 32, nnn = in->nnn == 6 ? 4 : in->nnn;
+    unsigned nnn = in->nnn == 6 ? 4 : in->nnn;
     load_sized(e, RAX, GPR(in->rm), q);
-    if (nnn == 5) {  /* SHR: OF = the operand's MSB */
-        if (q)
-            b1(e, 0x48);
-        bytes(e, (const uint8_t[]){ 0x89, 0xc1 }, 2);                       /* mov ecx/rcx, eax/rax */
-        if (q)
-            b1(e, 0x48);
-        bytes(e, (const uint8_t[]){ 0xc1, 0xe9, (uint8_t)(bits - 1) }, 3);  /* shr ecx/rcx, bits-1 */
-    }
+    if (nnn == 5)  /* SHR: OF = the operand's MSB */
+        msb_to_rcx(e, q);
     if (q)
         b1(e, 0x48);
     bytes(e, (const uint8_t[]){ 0xc1, (uint8_t)(0xc0 | (nnn << 3)), (uint8_t)count }, 3);  /* shl/shr/sar rax, count */
     bytes(e, (const uint8_t[]){ 0x0f, 0x92, 0xc2, 0x0f, 0xb6, 0xd2 }, 6);  /* setc dl; movzx edx, dl */
     if (nnn == 4) {  /* SHL: OF = MSB(result) ^ CF */
-        if (q)
-            b1(e, 0x48);
-        bytes(e, (const uint8_t[]){ 0x89, 0xc1 }, 2);                       /* mov ecx/rcx, eax/rax */
-        if (q)
-            b1(e, 0x48);
-        bytes(e, (const uint8_t[]){ 0xc1, 0xe9, (uint8_t)(bits - 1) }, 3);  /* shr ecx/rcx, bits-1 */
+        msb_to_rcx(e, q);
         bytes(e, (const uint8_t[]){ 0x31, 0xd1 }, 2);                       /* xor ecx, edx */
     } else if (nnn == 7) {
         bytes(e, (const uint8_t[]){ 0x31, 0xc9 }, 2);                       /* xor ecx, ecx: OF = 0 */
