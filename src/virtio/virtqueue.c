@@ -181,6 +181,7 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
         /* Ask to be notified for anything after what we just took; the
          * device re-checks has_work before sleeping. */
         store16(avail_event(q), q->last_avail);
+        guest_ram_changed();
     }
     return 1;
 }
@@ -198,6 +199,9 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
     __atomic_store_n((volatile uint32_t *)elem, (uint32_t)head, __ATOMIC_RELAXED);
     __atomic_store_n((volatile uint32_t *)(elem + 4), len, __ATOMIC_RELAXED);
     q->used_idx++;
+    /* The device's writes into the buffers (and this element) are done:
+     * the emu engine must see them before the guest can (vm/memory.h). */
+    guest_ram_changed();
     /* The element must be visible before the index that publishes it. */
     __atomic_store_n(&q->used[1], q->used_idx, __ATOMIC_RELEASE);
 }
@@ -238,6 +242,7 @@ void virtq_set_notify(struct virtq *q, bool enable)
     } else {
         store16(&q->used[0], enable ? 0 : VIRTQ_USED_F_NO_NOTIFY);
     }
+    guest_ram_changed();  /* (also a full barrier, as the fence below) */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 

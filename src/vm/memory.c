@@ -96,6 +96,8 @@ static const struct mem_region *region_of(const struct guest_memory *mem, uint64
     return NULL;
 }
 
+uint64_t guest_ram_gen = 1;
+
 void *gpa_to_hva(const struct guest_memory *mem, uint64_t gpa, uint64_t len)
 {
     const struct mem_region *r = region_of(mem, gpa);
@@ -145,5 +147,7 @@ int guest_read(const struct guest_memory *mem, uint64_t gpa, void *buf, uint64_t
 
 int guest_write(const struct guest_memory *mem, uint64_t gpa, const void *buf, uint64_t len)
 {
-    return guest_copy(mem, gpa, (void *)buf, len, true);
+    int r = guest_copy(mem, gpa, (void *)buf, len, true);
+    guest_ram_changed();
+    return r;
 }

@@ -37,9 +37,16 @@
  * links of other blocks never dangle (a link is checked like a hash hit). */
 #define ARENA_SIZE (32u << 20)
 
+/* A page that blocks were decoded from, and this vCPU's stores to it
+ * since (each moves it on: the page's blocks check their bytes again). */
+struct code_page {
+    uintptr_t host;             /* the host address of its first byte, 0: empty slot */
+    uint64_t stores;
+};
+
 struct emu_blocks {
     struct emu_block *tab[BLOCK_HASH];
-    uintptr_t code[CODE_SET];   /* host page addresses, 0: empty slot */
+    struct code_page code[CODE_SET];
     unsigned ncode;
     uint8_t *arena;
     size_t used;
@@ -91,34 +98,51 @@ static inline unsigned page_hash(uintptr_t page)
     return (unsigned)((page >> 12) ^ (page >> 25)) & (CODE_SET - 1);
 }
 
-bool emu_code_page(const struct emu_cpu *c, uintptr_t host_page)
+static struct code_page *find_code_page(struct emu_blocks *bc, uintptr_t host_page)
 {
-    const struct emu_blocks *bc = c->blocks;
     if (!bc)
-        return false;
+        return NULL;
     for (unsigned k = page_hash(host_page);; k = (k + 1) & (CODE_SET - 1)) {
-        if (bc->code[k] == host_page)
-            return true;
-        if (!bc->code[k])
-            return false;
+        if (bc->code[k].host == host_page)
+            return &bc->code[k];
+        if (!bc->code[k].host)
+            return NULL;
     }
 }
 
-/* Makes host_page (the host address of a guest page's first byte) a code page: from now on this vCPU's stores to it are
- * seen (the fast write tags that map it are turned into wcode). */
-static void mark_code(struct emu_cpu *c, uintptr_t host_page)
+bool emu_code_page(const struct emu_cpu *c, uintptr_t host_page)
+{
+    return find_code_page(c->blocks, host_page) != NULL;
+}
+
+void emu_code_written(struct emu_cpu *c, uintptr_t host_page)
+{
+    if (host_page == c->exec_page)
+        c->block_break = true;
+    struct code_page *cp = find_code_page(c->blocks, host_page);
+    if (cp)
+        cp->stores++;  /* only this vCPU's thread reads it */
+}
+
+/* Makes host_page (the host address of a guest page's first byte) a code
+ * page: from now on this vCPU's stores to it are seen (the fast write
+ * tags that map it are turned into wcode). Returns its entry. */
+static struct code_page *mark_code(struct emu_cpu *c, uintptr_t host_page)
 {
     struct emu_blocks *bc = c->blocks;
-    if (emu_code_page(c, host_page))
-        return;
+    struct code_page *cp = find_code_page(bc, host_page);
+    if (cp)
+        return cp;
     if (bc->ncode >= CODE_SET_MAX) {
         /* Forget everything: no block is left whose page needs watching. */
         drop_all(bc);
     }
     unsigned k = page_hash(host_page);
-    while (bc->code[k])
+    while (bc->code[k].host)
         k = (k + 1) & (CODE_SET - 1);
-    bc->code[k] = host_page;
+    cp = &bc->code[k];
+    cp->host = host_page;
+    cp->stores = 0;
     bc->ncode++;
     for (int m = 0; m < 2; m++)
         for (int t = 0; t < EMU_TLB_SIZE; t++) {
@@ -128,6 +152,7 @@ static void mark_code(struct emu_cpu *c, uintptr_t host_page)
                 e->wcode = true;
             }
         }
+    return cp;
 }
 
 /* Instructions after which a block ends: control transfers (the next
@@ -216,13 +241,20 @@ static inline unsigned block_hash(const uint8_t *p)
     return (unsigned)(h ^ (h >> 14) ^ (h >> 28)) & (BLOCK_HASH - 1);
 }
 
-static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned page_off, unsigned avail, uint8_t key)
+static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned page_off, unsigned avail, uint8_t key,
+                               uint64_t gen)
 {
     struct decode_mode m = { key & 1, (key >> 1) & 1 };
     struct emu_binsn ins[BLOCK_MAX_INSNS];
+    /* Decoded from a copy, which is also the block's copy of its bytes:
+     * guest memory may change while it is decoded (a device, another
+     * vCPU), and the block must be what its bytes say. */
+    uint8_t copy[BLOCK_MAX_INSNS * 15];
+    unsigned have = avail < sizeof(copy) ? avail : (unsigned)sizeof(copy);
+    memcpy(copy, p, have);
     unsigned off = 0, n = 0;
-    while (n < BLOCK_MAX_INSNS && off < avail) {
-        if (emu_decode(p + off, avail - off, m, &ins[n].i) != DECODE_OK)
+    while (n < BLOCK_MAX_INSNS && off < have) {
+        if (emu_decode(copy + off, have - off, m, &ins[n].i) != DECODE_OK)
             break;  /* crosses the page or faults: the next block's first instruction */
         ins[n].fn = emu_dispatch(&ins[n].i);
         ins[n].i.ckpt = !flags_safe(&ins[n].i, ins[n].fn);
@@ -239,7 +271,7 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     size_t size = (ins_off + n * sizeof(ins[0]) + 63) & ~(size_t)63;
     if (bc->used + size > ARENA_SIZE || bc->jit_full)
         drop_all(bc);
-    mark_code(c, (uintptr_t)(p - page_off));  /* may empty the arena too */
+    struct code_page *cp = mark_code(c, (uintptr_t)(p - page_off));  /* may empty the arena too */
     struct emu_block *b = (struct emu_block *)(void *)(bc->arena + bc->used);
     bc->used += size;
     b->host = p;
@@ -254,9 +286,12 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     b->n = (uint8_t)n;
     b->mode = key;
     b->wide = avail >= 8;
-    memcpy(b->bytes, p, off);
+    /* gen was read before the copy; no store of this vCPU since */
+    b->page_stores = &cp->stores;
+    b->checked = gen == EMU_GEN_NEVER ? gen : gen + cp->stores;
+    memcpy(b->bytes, copy, off);
     memcpy((uint8_t *)b + ins_off, ins, n * sizeof(ins[0]));
-    b->code = emu_jit_compile(bc->jit, b);
+    b->code = emu_jit_compile(bc->jit, b, gen != EMU_GEN_NEVER);
     bc->jit_full = emu_jit_full(bc->jit);
     return b;
 }
@@ -272,10 +307,11 @@ struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const
                                 unsigned avail, uint8_t key)
 {
     struct emu_blocks *bc = c->blocks;
+    const uint64_t gen = emu_block_gen(c);
     unsigned link = 1;
     if (prev) {
         link = p == prev->host + prev->nbytes ? 0 : 1;
-        if (emu_block_matches(prev->next[link], p, key))
+        if (emu_block_matches(prev->next[link], p, key, gen))
             return prev->next[link];
     }
     struct emu_block **slot = &bc->tab[block_hash(p)], *b = NULL;
@@ -284,7 +320,7 @@ struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const
         if (x->host != p || x->mode != key)
             continue;
         *pp = x->hnext;  /* unlinked: put back in front if still valid */
-        if (emu_block_matches(x, p, key)) {
+        if (emu_block_matches(x, p, key, gen)) {
             b = x;
             b->hnext = *slot;
             *slot = b;
@@ -293,7 +329,7 @@ struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const
     }
     if (!b) {
         uint64_t resets = bc->resets;
-        b = build(c, p, page_off, avail, key);
+        b = build(c, p, page_off, avail, key, gen);
         if (bc->resets != resets)
             prev = NULL;  /* it was in the emptied arena */
         if (b) {

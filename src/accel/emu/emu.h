@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "accel/cpu_state.h"
+#include "vm/memory.h"
 
 struct vm;
 struct vcpu;
@@ -166,6 +167,10 @@ struct emu_cpu {
     struct emu_blocks *blocks;  /* decoded-block cache (block.c), NULL: decode every instruction */
     uintptr_t exec_page;  /* guest page (host address) of the block being run, 0 outside blocks */
     bool block_break;     /* end the running block after this instruction (mode, TLB, code write) */
+    /* Other vCPUs may store into this one's code without it knowing (an
+     * SMP VM): its blocks check their bytes at every entry, as they did
+     * before guest_ram_gen (block.c). */
+    bool cross_modify;
     /* Block code (jit.c): the way in, the end of the current run (chained
      * blocks stop before it) and the last block whose code ran. */
     void (*jit_enter)(struct emu_cpu *c, const void *code);
@@ -253,14 +258,20 @@ void emu_blocks_free(struct emu_cpu *c);
  * flat runner's memory need not be page-aligned on the host). */
 /* True when blocks were decoded from the guest page at host_page. */
 bool emu_code_page(const struct emu_cpu *c, uintptr_t host_page);
-/* A store to a guest page (at host_page) that holds code: a store into the
- * page of the running block ends the block after this instruction, so the
- * next instruction is fetched again (and re-decoded: blocks are checked
- * against the current bytes when they are entered). */
-static inline void emu_code_written(struct emu_cpu *c, uintptr_t host_page)
+/* A store to a guest page (at host_page) that may hold code: a store
+ * into the page of the running block ends the block after this
+ * instruction, so the next instruction is fetched again; and the page's
+ * count of stores moves on, so its blocks check their bytes again before
+ * they next run (block.c). Called before the store is made. */
+void emu_code_written(struct emu_cpu *c, uintptr_t host_page);
+
+/* The count of changes to guest RAM (vm/memory.h) that blocks compare,
+ * with their page's count of stores added, to the sum at their last check
+ * (emu_block_matches); or EMU_GEN_NEVER: check every time. */
+#define EMU_GEN_NEVER (~0ull)
+static inline uint64_t emu_block_gen(const struct emu_cpu *c)
 {
-    if (host_page == c->exec_page)
-        c->block_break = true;
+    return c->cross_modify ? EMU_GEN_NEVER : guest_ram_gen_now();
 }
 
 /* ---- exec.c ---- */

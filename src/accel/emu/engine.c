@@ -215,6 +215,7 @@ static int emu_vcpu_init(struct vcpu *cpu)
     c->host = &vm_host;
     c->opaque = cpu;
     c->vm = cpu->vm;
+    c->cross_modify = cpu->vm->config.ncpus > 1;
     c->split_lock = cpu->vm->accel_data ? &((struct emu_vm *)cpu->vm->accel_data)->split_lock : NULL;
     c->apic_id = (uint32_t)cpu->index;
     if (cpu->vm->accel_data)

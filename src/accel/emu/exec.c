@@ -252,7 +252,7 @@ static struct emu_block *block_at_rip(struct emu_cpu *c, struct emu_block *prev,
     *lin = l;
     struct emu_block *b;
     unsigned k = prev && p != prev->host + prev->nbytes;
-    if (prev && emu_block_matches(prev->next[k], p, key)) {
+    if (prev && emu_block_matches(prev->next[k], p, key, emu_block_gen(c))) {
         b = prev->next[k];  /* linked: no table lookup */
         if (b->code && prev->code)
             emu_block_link(c, prev, k, b);  /* prev's code may not jump to b's yet */

@@ -110,13 +110,18 @@ struct emu_block {
      * finds the successor's host byte through the TLB), k as for next[]
      * (jit.c patches them: emu_jit_link); NULL: no code. */
     uint8_t *link_at[2];
-    uint8_t relinks;      /* times a link was changed (jit.c) */
+    /* guest_ram_gen + *page_stores when its bytes last equalled guest
+     * memory's: while the sum has not moved they still do (both counts
+     * only grow); EMU_GEN_NEVER: compare them at every entry */
+    uint64_t checked;
+    const uint64_t *page_stores; /* this vCPU's stores to its page (block.c) */
     struct emu_block *hnext; /* the next block in its hash bucket (block.c) */
     uint16_t nbytes;      /* bytes covered */
     uint16_t ins_off;     /* offset of the instructions from the header */
     uint8_t n;            /* instructions */
     uint8_t mode;         /* decode_mode key: code64 | def32 << 1 */
     bool wide;            /* 8 bytes from host are readable (for the check of short blocks) */
+    uint8_t relinks;      /* times a link was changed (jit.c) */
     uint8_t bytes[];      /* nbytes, then padding, then the instructions */
 };
 
@@ -125,14 +130,11 @@ static inline const struct emu_binsn *emu_block_insns(const struct emu_block *b)
     return (const struct emu_binsn *)(const void *)((const uint8_t *)b + b->ins_off);
 }
 
-/* True when block b starts at host byte p, was decoded in mode key and
- * its bytes are still those of guest memory (the self-modifying code
- * check). Reads 8 bytes at b->bytes even for shorter blocks: the
- * instructions follow them. */
-static inline bool emu_block_matches(const struct emu_block *b, const uint8_t *p, uint8_t key)
+/* True when b's bytes equal those at p (the self-modifying code check).
+ * Reads 8 bytes at b->bytes even for shorter blocks: the instructions
+ * follow them. */
+static inline bool emu_block_bytes_equal(const struct emu_block *b, const uint8_t *p)
 {
-    if (!b || b->host != p || b->mode != key)
-        return false;
     unsigned n = b->nbytes;
     uint64_t x, y, d = 0;
     if (n <= 8 && b->wide) {
@@ -157,6 +159,24 @@ static inline bool emu_block_matches(const struct emu_block *b, const uint8_t *p
         d |= x ^ y;
     }
     return !d;
+}
+
+/* True when block b starts at host byte p, was decoded in mode key and
+ * its bytes are still those of guest memory: they were at the last check
+ * and neither guest RAM nor b's page has changed since (gen: emu_block_gen,
+ * read before this call), or they are now. */
+static inline bool emu_block_matches(struct emu_block *b, const uint8_t *p, uint8_t key, uint64_t gen)
+{
+    if (!b || b->host != p || b->mode != key)
+        return false;
+    if (gen != EMU_GEN_NEVER)
+        gen += *b->page_stores;
+    if (b->checked == gen && gen != EMU_GEN_NEVER)
+        return true;
+    if (!emu_block_bytes_equal(b, p))
+        return false;
+    b->checked = gen;
+    return true;
 }
 
 /* The block that starts at host byte p, at offset page_off in its guest

@@ -168,6 +168,51 @@ static uint8_t *check8(struct emit *e, uint32_t at, unsigned sh, uint64_t want)
     return jump_fwd(e, true);
 }
 
+/* a block is at most BLOCK_MAX_INSNS (32) instructions of 15 bytes */
+#define CHECKS_MAX (32 * 15 / 8 + 2)
+
+/* Compares b's bytes with guest memory's (clobbers rax, rcx, rdx); each
+ * returned rel32 (in stale[], the count returned) is a jump to patch to
+ * where they differ. */
+static unsigned check_bytes(struct emit *e, const struct emu_block *b, uint8_t *stale[CHECKS_MAX])
+{
+    unsigned nstale = 0, n = b->nbytes;
+    uint64_t w;
+    mov_rax_imm64(e, (uint64_t)(uintptr_t)b->host);
+    if (n < 8) {
+        memcpy(&w, b->bytes, 8);
+        stale[nstale++] = check8(e, 0, 64 - 8 * n, w);
+        return nstale;
+    }
+    for (unsigned k = 0; k + 8 <= n; k += 8) {
+        memcpy(&w, b->bytes + k, 8);
+        stale[nstale++] = check8(e, k, 0, w);
+    }
+    if (n % 8) {
+        memcpy(&w, b->bytes + n - 8, 8);
+        stale[nstale++] = check8(e, n - 8, 0, w);
+    }
+    return nstale;
+}
+
+/* rax = guest_ram_gen + *b->page_stores (as emu_block_matches; clobbers
+ * rcx), guest_ram_gen RIP-relative when the code buffer is near it */
+static void load_gen(struct emit *e, const struct emu_block *b)
+{
+    intptr_t rel = (intptr_t)(uintptr_t)&guest_ram_gen - (intptr_t)(e->rx + 7);
+    if (rel == (int32_t)rel) {
+        bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x05 }, 3);  /* mov rax, [rip+rel32] */
+        b4(e, (uint32_t)(int32_t)rel);
+    } else {
+        mov_rax_imm64(e, (uint64_t)(uintptr_t)&guest_ram_gen);
+        bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x00 }, 3);  /* mov rax, [rax] */
+    }
+    b1(e, 0x48);                                             /* mov rcx, imm64 */
+    b1(e, 0xb9);
+    b8(e, (uint64_t)(uintptr_t)b->page_stores);
+    bytes(e, (const uint8_t[]){ 0x48, 0x03, 0x01 }, 3);      /* add rax, [rcx] */
+}
+
 /* The way in (at the start of the buffer, emitted after every reset):
  * saves rbx and r12..r15 (five pushes after the return address keep the
  * stack 16-byte aligned for the handler calls), rbx = c, jumps to the
@@ -212,14 +257,14 @@ void emu_jit_link(struct emu_jit *j, struct emu_block *from, unsigned k, const s
 }
 
 /* The most code one block can take. */
-#define JIT_BLOCK_MAX (JIT_FRAME_MAX + 32u * JIT_INSN_MAX + (32u * 15 / 8 + 2) * 32u)
+#define JIT_BLOCK_MAX (JIT_FRAME_MAX + 32u * JIT_INSN_MAX + CHECKS_MAX * 32u)
 
 bool emu_jit_full(const struct emu_jit *j)
 {
     return j && j->used + JIT_BLOCK_MAX > JIT_SIZE;
 }
 
-const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
+const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
 {
     if (!j || !(b->mode & 1) || (b->nbytes < 8 && !b->wide) || b->nbytes > 32 * 15)
         return NULL;
@@ -301,34 +346,43 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b)
     jmp_to(&e, j->leave);
 
     /* The entry: the self-check (its bytes are still guest memory's), then
-     * the registers block code keeps. */
-    const uintptr_t start = e.rx;
-    mov_rax_imm64(&e, (uint64_t)(uintptr_t)b->host);
-    /* a block is at most BLOCK_MAX_INSNS (32) instructions of 15 bytes */
-    uint8_t *stale[32 * 15 / 8 + 2];
-    unsigned nstale = 0;
-    unsigned n = b->nbytes;
-    uint64_t w;
-    if (n < 8) {
-        memcpy(&w, b->bytes, 8);
-        stale[nstale++] = check8(&e, 0, 64 - 8 * n, w);
+     * the registers block code keeps. With gen, the bytes are compared
+     * only when guest RAM or b's page changed since they last were
+     * (emu_block_matches), out of the straight path; and then b->checked
+     * = the sum read before the compare. A difference goes back to the loop
+     * without running anything (RIP is this block's first instruction;
+     * the loop decodes it again). */
+    uint8_t *stale[CHECKS_MAX], *body;
+    unsigned nstale;
+    uintptr_t start;
+    if (gen) {
+        const uintptr_t verify = e.rx;
+        load_gen(&e, b);
+        bytes(&e, (const uint8_t[]){ 0x49, 0x89, 0xc0 }, 3);  /* mov r8, rax */
+        nstale = check_bytes(&e, b, stale);
+        mov_rax_imm64(&e, (uint64_t)(uintptr_t)&b->checked);
+        bytes(&e, (const uint8_t[]){ 0x4c, 0x89, 0x00 }, 3);  /* mov [rax], r8 */
+        uint8_t *verified = jump_fwd(&e, false);
+        for (unsigned k = 0; k < nstale; k++)
+            land(&e, stale[k]);
+        jmp_to(&e, leave);
+        start = e.rx;
+        load_gen(&e, b);
+        b1(&e, 0x48);                                         /* mov rcx, imm64 */
+        b1(&e, 0xb9);
+        b8(&e, (uint64_t)(uintptr_t)&b->checked);
+        bytes(&e, (const uint8_t[]){ 0x48, 0x3b, 0x01 }, 3);  /* cmp rax, [rcx] */
+        jnz(&e, verify);
+        land(&e, verified);
     } else {
-        for (unsigned k = 0; k + 8 <= n; k += 8) {
-            memcpy(&w, b->bytes + k, 8);
-            stale[nstale++] = check8(&e, k, 0, w);
-        }
-        if (n % 8) {
-            memcpy(&w, b->bytes + n - 8, 8);
-            stale[nstale++] = check8(&e, n - 8, 0, w);
-        }
+        start = e.rx;
+        nstale = check_bytes(&e, b, stale);
+        body = jump_fwd(&e, false);
+        for (unsigned k = 0; k < nstale; k++)
+            land(&e, stale[k]);
+        jmp_to(&e, leave);
+        land(&e, body);
     }
-    uint8_t *body = jump_fwd(&e, false);
-    /* Stale: back to the loop without running anything (RIP is this
-     * block's first instruction; the loop decodes it again). */
-    for (unsigned k = 0; k < nstale; k++)
-        land(&e, stale[k]);
-    jmp_to(&e, leave);
-    land(&e, body);
     load(&e, R12, CPU(rip));
     bytes(&e, (const uint8_t[]){ 0xc6, 0x83 }, 2);        /* mov byte [rbx+block_break], 0 */
     b4(&e, CPU(block_break));

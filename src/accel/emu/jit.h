@@ -22,7 +22,9 @@ void emu_jit_link(struct emu_jit *j, struct emu_block *from, unsigned k, const s
 bool emu_jit_full(const struct emu_jit *j);
 /* Code for block b (which must stay where it is), or NULL: the buffer is
  * full (empty it with the arena) or b has none (not 64-bit, or too short
- * to check near the end of memory). */
-const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b);
+ * to check near the end of memory). With gen, the code checks b's bytes
+ * only when guest_ram_gen + *b->page_stores is no longer b->checked (as
+ * emu_block_matches); without, at every entry. */
+const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen);
 
 #endif

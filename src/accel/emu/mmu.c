@@ -73,6 +73,17 @@ static uint32_t pf_code(struct emu_cpu *c, int acc, bool user, uint32_t bits)
     return e | 0x80000000u;
 }
 
+/* Sets the A or D bit of the entry at p, as a store of this vCPU: a page
+ * table that shares a page with code is a strange thing to have, but the
+ * blocks decoded from that page must see the change. */
+static void set_pte_bit(struct emu_cpu *c, uint64_t *p, uint64_t bit)
+{
+    __atomic_fetch_or(p, bit, __ATOMIC_SEQ_CST);
+    uintptr_t page = (uintptr_t)p & ~(uintptr_t)0xfff;
+    if (emu_code_page(c, page))
+        emu_code_written(c, page);
+}
+
 /* The walk: returns 0 with *w filled, or a #PF error code | bit 31. */
 static uint32_t walk(struct emu_cpu *c, uint64_t lin, int acc, bool user, bool set_ad, struct walk *w)
 {
@@ -126,9 +137,9 @@ static uint32_t walk(struct emu_cpu *c, uint64_t lin, int acc, bool user, bool s
     if (set_ad) {
         for (int k = 0; k < n; k++)
             if (ptes[k] && !(__atomic_load_n(ptes[k], __ATOMIC_RELAXED) & PTE_A))
-                __atomic_fetch_or(ptes[k], PTE_A, __ATOMIC_SEQ_CST);
+                set_pte_bit(c, ptes[k], PTE_A);
         if (acc == ACC_W && ptes[n - 1] && !(pte & PTE_D)) {
-            __atomic_fetch_or(ptes[n - 1], PTE_D, __ATOMIC_SEQ_CST);
+            set_pte_bit(c, ptes[n - 1], PTE_D);
             pte |= PTE_D;
         }
     }
