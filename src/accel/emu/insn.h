@@ -110,6 +110,12 @@ struct emu_block {
      * finds the successor's host byte through the TLB), k as for next[]
      * (jit.c patches them: emu_jit_link); NULL: no code. */
     uint8_t *link_at[2];
+    /* Jumps of its code to a target at a constant distance on its own
+     * page (the fall-through, a Jcc's two ways, JMP/CALL rel): emu_jit_link
+     * points them at the code of the block at page + direct_off[k], with
+     * no TLB lookup (jit_goto). */
+    uint8_t *direct_at[2];
+    uint16_t direct_off[2];
     /* guest_ram_gen + *page_stores when its bytes last equalled guest
      * memory's: while the sum has not moved they still do (both counts
      * only grow); EMU_GEN_NEVER: compare them at every entry */
@@ -122,6 +128,7 @@ struct emu_block {
     uint8_t mode;         /* decode_mode key: code64 | def32 << 1 */
     bool wide;            /* 8 bytes from host are readable (for the check of short blocks) */
     uint8_t relinks;      /* times a link was changed (jit.c) */
+    uint8_t ndirect;      /* direct_at[] in use */
     uint8_t bytes[];      /* nbytes, then padding, then the instructions */
 };
 

@@ -213,13 +213,25 @@ static void load_gen(struct emit *e, const struct emu_block *b)
     bytes(e, (const uint8_t[]){ 0x48, 0x03, 0x01 }, 3);      /* add rax, [rcx] */
 }
 
+/* Back to the loop from a block whose bytes changed: nothing of it ran,
+ * and the block that ran before it may have jumped to it directly
+ * (jit_goto) without saying so in c->jit_last: the loop looks RIP up
+ * afresh. */
+static void stale_exit(struct emit *e, uintptr_t leave)
+{
+    bytes(e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);  /* mov qword [rbx+jit_last], 0 */
+    b4(e, CPU(jit_last));
+    b4(e, 0);
+    jmp_to(e, leave);
+}
+
 /* The way in (at the start of the buffer, emitted after every reset):
  * saves rbx and r12..r15 (five pushes after the return address keep the
  * stack 16-byte aligned for the handler calls), rbx = c, jumps to the
  * code; "leave" (right after it) undoes that. */
 static void emit_entry(struct emu_jit *j)
 {
-    struct emit e = { j->rw, (uintptr_t)j->rx };
+    struct emit e = { j->rw, (uintptr_t)j->rx, NULL, 0 };
     bytes(&e, (const uint8_t[]){ 0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57 }, 9);
     bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xfb }, 3);  /* mov rbx, rdi */
     bytes(&e, (const uint8_t[]){ 0xff, 0xe6 }, 2);        /* jmp rsi */
@@ -233,13 +245,56 @@ void (*emu_jit_entry(const struct emu_jit *j))(struct emu_cpu *c, const void *co
     return (void (*)(struct emu_cpu *, const void *))(uintptr_t)j->rx;
 }
 
-void emu_jit_link(struct emu_jit *j, struct emu_block *from, unsigned k, const struct emu_block *to)
+bool jit_can_goto(const struct emit *e, int64_t off)
 {
-    uint8_t *at = from->link_at[k];
-    if (!j || !at || !to->code)
-        return;
+    int64_t in_page = (int64_t)((uintptr_t)e->b->host & 0xfff) + off;
+    return in_page >= 0 && in_page < 0x1000 && e->b->ndirect < 2;
+}
+
+void jit_goto(struct emit *e, int64_t off)
+{
+    struct emu_block *b = e->b;
+    int64_t in_page = (int64_t)((uintptr_t)b->host & 0xfff) + off;
+    lea_r12(e, RAX, (uint32_t)(int32_t)off);
+    store(e, RAX, CPU(rip));
+    /* room for one more block in the run, as the generic exit asks */
+    load(e, RAX, CPU(insns));
+    bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xc0, 32 }, 4);  /* add rax, BLOCK_MAX_INSNS */
+    rbx_mem(e, 0x3b, RAX, CPU(run_end));                     /* cmp rax, [rbx+run_end] */
+    bytes(e, (const uint8_t[]){ 0x0f, 0x87 }, 2);            /* ja: the generic exit, to the loop */
+    b4(e, (uint32_t)(int32_t)((intptr_t)e->exit_rip_set - (intptr_t)(e->rx + 4)));
+    b1(e, 0xe9);                                             /* jmp: the generic exit until linked */
+    b->direct_at[b->ndirect] = e->p;
+    b->direct_off[b->ndirect] = (uint16_t)in_page;
+    b->ndirect++;
+    b4(e, (uint32_t)(int32_t)((intptr_t)e->exit_rip_set - (intptr_t)(e->rx + 4)));
+}
+
+/* Points the rel32 at (in from's code) to to's code. */
+static void patch_rel32(struct emu_jit *j, uint8_t *at, const struct emu_block *to)
+{
     uintptr_t rx = (uintptr_t)j->rx + (uintptr_t)(at - j->rw);
     int32_t rel = (int32_t)((intptr_t)(uintptr_t)to->code - (intptr_t)(rx + 4));
+    memcpy(at, &rel, 4);
+}
+
+void emu_jit_link(struct emu_jit *j, struct emu_block *from, unsigned k, const struct emu_block *to)
+{
+    if (!j || !to->code)
+        return;
+    /* A direct jump's target byte never changes: it is relinked only
+     * when that block was decoded again. */
+    for (unsigned d = 0; d < from->ndirect; d++) {
+        int32_t want = (int32_t)((intptr_t)(uintptr_t)to->code -
+                                 (intptr_t)((uintptr_t)j->rx + (uintptr_t)(from->direct_at[d] - j->rw) + 4));
+        int32_t now;
+        memcpy(&now, from->direct_at[d], 4);
+        if (from->page + from->direct_off[d] == (uintptr_t)to->host && now != want)
+            patch_rel32(j, from->direct_at[d], to);
+    }
+    uint8_t *at = from->link_at[k];
+    if (!at)
+        return;
     /* before the rel32: jmp (1), jne (6), cmp rsi, rcx (3), then the imm64 */
     uint64_t host = (uint64_t)(uintptr_t)to->host, old;
     memcpy(&old, at - 1 - 6 - 3 - 8, 8);
@@ -253,7 +308,7 @@ void emu_jit_link(struct emu_jit *j, struct emu_block *from, unsigned k, const s
     if (old)
         from->relinks++;
     memcpy(at - 1 - 6 - 3 - 8, &host, 8);
-    memcpy(at, &rel, 4);
+    patch_rel32(j, at, to);
 }
 
 /* The most code one block can take. */
@@ -270,8 +325,9 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
         return NULL;
     if (emu_jit_full(j))
         return NULL;
-    struct emit e = { j->rw + j->used, (uintptr_t)(j->rx + j->used) };
+    struct emit e = { j->rw + j->used, (uintptr_t)(j->rx + j->used), b, 0 };
     const struct emu_binsn *bi = emu_block_insns(b);
+    b->ndirect = 0;
 
     /* The exits come first, so the jumps to them are backwards and their
      * target is known. After a handler: rip = next_rip. */
@@ -284,6 +340,7 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
      * room for a whole block in the run, and the next RIP in the TLB (its
      * execute tag gives the host byte, as block_at_rip would find it). */
     const uintptr_t exit_rip_set = e.rx;
+    e.exit_rip_set = exit_rip_set;
     mov_rax_imm64(&e, (uint64_t)(uintptr_t)b);
     store(&e, RAX, CPU(jit_last));
     store(&e, R12, CPU(jit_last_lin));
@@ -365,7 +422,7 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
         uint8_t *verified = jump_fwd(&e, false);
         for (unsigned k = 0; k < nstale; k++)
             land(&e, stale[k]);
-        jmp_to(&e, leave);
+        stale_exit(&e, leave);
         start = e.rx;
         load_gen(&e, b);
         b1(&e, 0x48);                                         /* mov rcx, imm64 */
@@ -380,7 +437,7 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
         body = jump_fwd(&e, false);
         for (unsigned k = 0; k < nstale; k++)
             land(&e, stale[k]);
-        jmp_to(&e, leave);
+        stale_exit(&e, leave);
         land(&e, body);
     }
     load(&e, R12, CPU(rip));
@@ -399,6 +456,7 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
     uint32_t off = 0;
     unsigned pending = 0;  /* inline instructions not yet counted in c->insns */
     bool off_done = false; /* the last instruction left the block itself (Jcc) */
+    bool last_called = false; /* the last instruction is a generic call of its handler */
     for (unsigned k = 0; k < b->n; k++) {
         const struct insn *in = &bi[k].i;
         uint32_t at = off;
@@ -440,11 +498,17 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
         }
         count(&e, &pending);
         jit_call_out(&e, bi, k, at, off, exit);
+        last_called = k == b->n - 1u;
     }
-    /* The block ran to its end: RIP is the fall-through. */
+    /* The block ran to its end: RIP is the fall-through, straight to its
+     * block unless the last instruction's handler may have changed what
+     * the generic exit checks (the interrupt shadow, TF: STI, POPF...). */
     if (!off_done) {
         count(&e, &pending);
-        exit_at(&e, off, exit_rip_set);
+        if (!last_called && jit_can_goto(&e, off))
+            jit_goto(&e, off);
+        else
+            exit_at(&e, off, exit_rip_set);
     }
 
     size_t used = (size_t)(e.rx - (uintptr_t)j->rx);

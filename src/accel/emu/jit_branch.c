@@ -29,7 +29,7 @@ void jit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at
 {
     const struct insn *in = &bi[k].i;
     unsigned cc = in->op & 15;
-    uint8_t *taken[6], *generic[8];
+    uint8_t *taken[6], *not_taken[6], *generic[8];
     unsigned nt = 0, ng = 0;
     struct { uint32_t op; uint8_t load, alu; bool q; } forms[] = {
         { LF_SUB | (8 << LF_SIZE_SHIFT), 0x8b, 0x3b, true },   /* mov rax, [a]; cmp rax, [b] */
@@ -71,22 +71,33 @@ void jit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at
         bytes(e, (const uint8_t[]){ 0x0f, (uint8_t)(0x80 + cc) }, 2);  /* jcc taken */
         taken[nt] = e->p;
         b4(e, 0);
+        not_taken[nt] = jump_fwd(e, false);
         nt++;
-        /* not taken: RIP is the next instruction */
-        unsigned n = pending + 1;
-        count(e, &n);
-        exit_at(e, end_off, exit_rip_set);
     }
     land(e, next_form);
     uint8_t *to_generic = jump_fwd(e, false);
-    /* taken: RIP = the target, if canonical */
+    /* not taken: RIP is the next instruction */
     for (unsigned t = 0; t < nt; t++)
-        land(e, taken[t]);
-    generic[ng++] = rel_target(e, end_off, in->imm);
-    store(e, RAX, CPU(rip));
+        land(e, not_taken[t]);
     unsigned n = pending + 1;
     count(e, &n);
-    jmp_to(e, exit_rip_set);
+    if (jit_can_goto(e, end_off))
+        jit_goto(e, end_off);
+    else
+        exit_at(e, end_off, exit_rip_set);
+    /* taken: RIP = the target, if canonical (it is when on this page) */
+    for (unsigned t = 0; t < nt; t++)
+        land(e, taken[t]);
+    n = pending + 1;
+    if (jit_can_goto(e, (int64_t)end_off + (int64_t)in->imm)) {
+        count(e, &n);
+        jit_goto(e, (int64_t)end_off + (int64_t)in->imm);
+    } else {
+        generic[ng++] = rel_target(e, end_off, in->imm);
+        store(e, RAX, CPU(rip));
+        count(e, &n);
+        jmp_to(e, exit_rip_set);
+    }
     /* anything else: the handler */
     land(e, to_generic);
     for (unsigned g = 0; g < ng; g++)
@@ -116,6 +127,13 @@ void jit_call_ret(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32
 {
     const struct insn *in = &bi[k].i;
     uint8_t *slow[2];
+    const int64_t target = (int64_t)end_off + (int64_t)in->imm;
+    if ((in->op == 0xe9 || in->op == 0xeb) && jit_can_goto(e, target)) {  /* JMP rel on the page */
+        unsigned n = pending + 1;
+        count(e, &n);
+        jit_goto(e, target);
+        return;
+    }
     if (in->op == 0xe9 || in->op == 0xeb) {  /* JMP rel */
         slow[0] = rel_target(e, end_off, in->imm);
         store(e, RAX, CPU(rip));

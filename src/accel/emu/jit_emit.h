@@ -19,6 +19,10 @@
 struct emit {
     uint8_t *p;       /* writable view */
     uintptr_t rx;     /* executable address of *p */
+    /* The block whose code this is (NULL: the way in), and its exit once
+     * RIP is set (the chaining checks: jit.c). */
+    struct emu_block *b;
+    uintptr_t exit_rip_set;
 };
 
 static inline void b1(struct emit *e, uint8_t v) { *e->p++ = v; e->rx++; }
@@ -230,6 +234,16 @@ static inline void exit_at(struct emit *e, uint32_t off, uintptr_t exit_rip_set)
 }
 
 /* ---- shared by the instruction forms (defined in jit.c, jit_forms.c) ---- */
+
+/* RIP = the block's RIP + off (the instruction that ends at off, or a
+ * branch target: a constant distance), then a jump that emu_jit_link
+ * points at the target block's code. Only for a target on the block's own
+ * page (jit_can_goto): the same page has the same translation, so no TLB
+ * lookup; and only where nothing that the generic exit checks can have
+ * changed (an instruction whose handler could, STI, POPF..., ends with the
+ * generic exit). */
+bool jit_can_goto(const struct emit *e, int64_t off);
+void jit_goto(struct emit *e, int64_t off);
 
 /* The generic form of instruction k of the block's instructions bi (at
  * offset at, ending at end_off): what run_block does for it, with a
