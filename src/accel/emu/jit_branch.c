@@ -128,6 +128,7 @@ void jit_call_ret(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32
     const struct insn *in = &bi[k].i;
     uint8_t *slow[2];
     const int64_t target = (int64_t)end_off + (int64_t)in->imm;
+    bool near = false;
     if ((in->op == 0xe9 || in->op == 0xeb) && jit_can_goto(e, target)) {  /* JMP rel on the page */
         unsigned n = pending + 1;
         count(e, &n);
@@ -139,15 +140,18 @@ void jit_call_ret(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32
         store(e, RAX, CPU(rip));
         slow[1] = NULL;
     } else if (in->op == 0xe8) {
-        slow[0] = rel_target(e, end_off, in->imm);
+        near = jit_can_goto(e, target);  /* then canonical, and jit_goto sets RIP */
+        slow[0] = near ? NULL : rel_target(e, end_off, in->imm);
         lea_r12(e, R13, end_off);                              /* r13 = the return address */
-        bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc7 }, 3);    /* mov rdi, rax (the target) */
+        if (!near)
+            bytes(e, (const uint8_t[]){ 0x48, 0x89, 0xc7 }, 3);  /* mov rdi, rax (the target) */
         load(e, RAX, GPR(GPR_RSP));
         bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xe8, 0x08 }, 4);  /* sub rax, 8 */
         slow[1] = tlb_lookup(e, 8, ACC_W);
         bytes(e, (const uint8_t[]){ 0x4c, 0x89, 0x2e }, 3);    /* mov [rsi], r13 */
         store(e, RAX, GPR(GPR_RSP));
-        store(e, RDI, CPU(rip));
+        if (!near)
+            store(e, RDI, CPU(rip));
     } else {
         load(e, RAX, GPR(GPR_RSP));
         slow[0] = tlb_lookup(e, 8, ACC_R);
@@ -160,7 +164,10 @@ void jit_call_ret(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32
     }
     unsigned n = pending + 1;
     count(e, &n);
-    jmp_to(e, exit_rip_set);
+    if (near)
+        jit_goto(e, target);
+    else
+        jmp_to(e, exit_rip_set);
     for (unsigned s = 0; s < 2; s++)
         if (slow[s])
             land(e, slow[s]);

@@ -193,8 +193,36 @@ static void test_memory_forms(void)
     free_machine(m);
 }
 
+/* A CALL to a function on its own page and the loop around it: once the
+ * blocks are linked, block code jumps from block to block on the page
+ * directly (jit_goto), and must still push the return address and land
+ * on the target's first instruction. */
+static void test_calls_on_one_page(void)
+{
+    struct sysm *m = new_machine();
+    static const uint8_t code[] = {
+        0xb9, 0x03, 0x00, 0x00, 0x00,  /* mov ecx, 3 */
+        0xe8, 0x05, 0x00, 0x00, 0x00,  /* L: call F */
+        0xff, 0xc9,                    /* dec ecx */
+        0x75, 0xf7,                    /* jnz L */
+        0xf4,                          /* hlt */
+        0x83, 0xc0, 0x05,              /* F: add eax, 5 */
+        0xc3,                          /* ret */
+    };
+    sys_code(m, SYS_KCODE, code, sizeof(code));
+    uint64_t rsp = m->c.r[GPR_RSP];
+    for (int k = 1; k <= 3; k++) {
+        run_at(m, SYS_KCODE);
+        CHECK_EQ(m->c.r[GPR_RAX], 15ull * (unsigned)k);
+        CHECK_EQ(m->c.r[GPR_RSP], rsp);
+        CHECK_EQ(rd64(m, rsp - 8), SYS_KCODE + 10);
+    }
+    free_machine(m);
+}
+
 static void run_all(void)
 {
+    test_calls_on_one_page();
     test_memory_forms();
     test_external_write();
     test_store_into_running_block();
