@@ -70,11 +70,14 @@ int emu_blocks_init(struct emu_cpu *c)
     bc->jit = emu_jit_new();
     c->jit_enter = bc->jit ? emu_jit_entry(bc->jit) : NULL;
     c->blocks = bc;
+    emu_jcache_clear(c);
     return 0;
 }
 
-static void drop_all(struct emu_blocks *bc)
+static void drop_all(struct emu_cpu *c)
 {
+    struct emu_blocks *bc = c->blocks;
+    emu_jcache_clear(c);  /* it points into the code dropped here */
     memset(bc->tab, 0, sizeof(bc->tab));
     memset(bc->code, 0, sizeof(bc->code));
     bc->ncode = 0;
@@ -135,7 +138,7 @@ static struct code_page *mark_code(struct emu_cpu *c, uintptr_t host_page)
         return cp;
     if (bc->ncode >= CODE_SET_MAX) {
         /* Forget everything: no block is left whose page needs watching. */
-        drop_all(bc);
+        drop_all(c);
     }
     unsigned k = page_hash(host_page);
     while (bc->code[k].host)
@@ -270,7 +273,7 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     size_t ins_off = (sizeof(struct emu_block) + off + 7) & ~(size_t)7;
     size_t size = (ins_off + n * sizeof(ins[0]) + 63) & ~(size_t)63;
     if (bc->used + size > ARENA_SIZE || bc->jit_full)
-        drop_all(bc);
+        drop_all(c);
     struct code_page *cp = mark_code(c, (uintptr_t)(p - page_off));  /* may empty the arena too */
     struct emu_block *b = (struct emu_block *)(void *)(bc->arena + bc->used);
     bc->used += size;

@@ -90,6 +90,32 @@ struct emu_tlb_entry {
     bool wcode;
 } __attribute__((aligned(64)));  /* one cache line, and indexing by a shift (block code) */
 
+/* The jump cache: block code by linear RIP and CPL, for the jumps whose
+ * target block code cannot know when it is built (RET, indirect jumps,
+ * a target on another page that is not one of the block's two last
+ * successors). Filled by exec.c's loop when it enters block code; emptied
+ * with the TLB (so it never outlives the translation it was found with)
+ * and with the blocks. Only 64-bit blocks have code. */
+#define EMU_JCACHE_SIZE 512
+#define EMU_JCACHE_EMPTY 0x0000800000000000ull  /* no RIP's key: not canonical, bit 63 clear */
+struct emu_jcache_entry {
+    uint64_t key;         /* emu_jcache_key */
+    const void *code;
+};
+
+/* The key of RIP at this CPL: a user RIP (canonical) with bit 63 flipped,
+ * so that no kernel key, which is canonical, equals it. */
+static inline uint64_t emu_jcache_key(uint64_t rip, unsigned cpl)
+{
+    return rip ^ ((uint64_t)(cpl == 3) << 63);
+}
+
+/* Function entries are 16-byte aligned: the bits above them spread those. */
+static inline unsigned emu_jcache_index(uint64_t rip)
+{
+    return (unsigned)((rip >> 4) ^ rip) & (EMU_JCACHE_SIZE - 1);
+}
+
 /* The two TLBs: supervisor accesses and user (CPL 3) accesses. */
 enum { TLB_SUPER = 0, TLB_USER = 1 };
 
@@ -177,6 +203,7 @@ struct emu_cpu {
     uint64_t run_end;
     struct emu_block *jit_last;
     uint64_t jit_last_lin;  /* its linear address */
+    struct emu_jcache_entry jcache[EMU_JCACHE_SIZE];
 
     /* Exceptions: emu_raise() stores the event and longjmps to *jb. */
     jmp_buf *jb;
@@ -302,6 +329,8 @@ void emu_deliver(struct emu_cpu *c, int vector, bool external);
 void emu_deliver_exception(struct emu_cpu *c);
 
 /* ---- mmu.c ---- */
+/* Empties the jump cache (the TLB flushes do it too). */
+void emu_jcache_clear(struct emu_cpu *c);
 void emu_tlb_flush(struct emu_cpu *c, bool keep_global);
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin);
 /* Translates a linear address for an access (raises #PF). *gpa gets the

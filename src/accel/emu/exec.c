@@ -280,6 +280,9 @@ __attribute__((noinline)) static void run_loop(struct emu_cpu *c, uint64_t end)
             /* the same as run_block, then maybe chained blocks (jit.c) */
             c->jit_last = b;
             c->jit_last_lin = lin;
+            struct emu_jcache_entry *jc = &c->jcache[emu_jcache_index(lin)];
+            jc->key = emu_jcache_key(lin, c->cpl);
+            jc->code = b->code;
             c->jit_enter(c, b->code);
             /* The last block that ran, and its linear address, as block_at_rip expects */
             b = c->jit_last;

@@ -55,6 +55,7 @@ struct emu_jit {
     uint8_t *rw, *rx;
     size_t used;
     uintptr_t leave;  /* the way out (emit_entry) */
+    uintptr_t jcache; /* the jump cache lookup (emit_entry) */
 };
 
 static void emit_entry(struct emu_jit *j);
@@ -237,7 +238,35 @@ static void emit_entry(struct emu_jit *j)
     bytes(&e, (const uint8_t[]){ 0xff, 0xe6 }, 2);        /* jmp rsi */
     j->leave = e.rx;
     bytes(&e, (const uint8_t[]){ 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3 }, 10);
-    j->used = 16 + 16;
+    /* The jump cache lookup, for a block's exit once its checks passed and
+     * its links missed: jumps to the code cached for RIP = rax at this CPL
+     * (emu_jcache_key, emu_jcache_index), else to the loop. */
+    j->jcache = e.rx;
+    bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xc1 }, 3);        /* mov rcx, rax */
+    bytes(&e, (const uint8_t[]){ 0x31, 0xd2, 0x80, 0xbb }, 4);  /* xor edx, edx; cmp byte [rbx+cpl], 3 */
+    b4(&e, CPU(cpl));
+    b1(&e, 3);
+    bytes(&e, (const uint8_t[]){ 0x0f, 0x94, 0xc2 }, 3);        /* sete dl */
+    bytes(&e, (const uint8_t[]){ 0x48, 0xc1, 0xe2, 63 }, 4);    /* shl rdx, 63 */
+    bytes(&e, (const uint8_t[]){ 0x48, 0x31, 0xd1 }, 3);        /* xor rcx, rdx: the key */
+    bytes(&e, (const uint8_t[]){ 0x89, 0xc2 }, 2);              /* mov edx, eax */
+    bytes(&e, (const uint8_t[]){ 0xc1, 0xea, 0x04 }, 3);        /* shr edx, 4 */
+    bytes(&e, (const uint8_t[]){ 0x31, 0xc2 }, 2);              /* xor edx, eax */
+    bytes(&e, (const uint8_t[]){ 0x81, 0xe2 }, 2);              /* and edx, EMU_JCACHE_SIZE - 1 */
+    b4(&e, EMU_JCACHE_SIZE - 1);
+    bytes(&e, (const uint8_t[]){ 0xc1, 0xe2, 0x04 }, 3);        /* shl edx, 4: the entry's offset */
+    _Static_assert(sizeof(struct emu_jcache_entry) == 16, "the jump cache is indexed by a shift");
+    bytes(&e, (const uint8_t[]){ 0x48, 0x3b, 0x8c, 0x13 }, 4); /* cmp rcx, [rbx+rdx+jcache] */
+    b4(&e, CPU(jcache));
+    uint8_t *miss = jump_fwd(&e, true);
+    bytes(&e, (const uint8_t[]){ 0xff, 0xa4, 0x13 }, 3);        /* jmp [rbx+rdx+jcache+8] */
+    b4(&e, CPU(jcache) + 8);
+    land(&e, miss);
+    bytes(&e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);        /* mov qword [rbx+exec_page], 0 */
+    b4(&e, CPU(exec_page));
+    b4(&e, 0);
+    jmp_to(&e, j->leave);
+    j->used = ((size_t)(e.p - j->rw) + 15) & ~(size_t)15;
 }
 
 void (*emu_jit_entry(const struct emu_jit *j))(struct emu_cpu *c, const void *code)
@@ -366,11 +395,12 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
     b4(&e, 0);
     nloop++;
     /* rsi = the host byte of the next RIP, through the TLB (as
-     * block_at_rip finds it; a miss goes back to the loop), with this
+     * block_at_rip finds it; a miss tries the jump cache), with this
      * CPL's TLB: r15 is recomputed, whatever the block did. */
     load(&e, RAX, CPU(rip));
     emit_tlb_row(&e);
-    to_loop[nloop++] = tlb_lookup(&e, 1, ACC_X);
+    uint8_t *to_jcache[2];
+    to_jcache[0] = tlb_lookup(&e, 1, ACC_X);
     /* The two successors (emu_jit_link patches their host byte and code;
      * until then the host is 0, never equal). The mode is this block's:
      * a mode change sets block_break. */
@@ -387,8 +417,13 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
         if (k == 0)
             land(&e, next);
         else
-            to_loop[nloop++] = next;
+            to_jcache[1] = next;
     }
+    /* Neither: the jump cache (rax is still RIP), which also ends in the
+     * loop when it has nothing. */
+    for (unsigned k = 0; k < 2; k++)
+        land(&e, to_jcache[k]);
+    jmp_to(&e, j->jcache);
     /* Back to the loop. */
     const uintptr_t leave = e.rx;
     for (unsigned k = 0; k < nloop; k++)

@@ -17,9 +17,16 @@
 #define PTE_NX  (1ull << 63)
 #define PHYS_MASK (((1ull << EMU_PHYS_BITS) - 1) & ~0xfffull)
 
+void emu_jcache_clear(struct emu_cpu *c)
+{
+    for (unsigned k = 0; k < EMU_JCACHE_SIZE; k++)
+        c->jcache[k].key = EMU_JCACHE_EMPTY;
+}
+
 void emu_tlb_flush(struct emu_cpu *c, bool keep_global)
 {
     c->block_break = true;  /* the running block's page may be gone */
+    emu_jcache_clear(c);
     for (int m = 0; m < 2; m++)
         for (int k = 0; k < EMU_TLB_SIZE; k++) {
             struct emu_tlb_entry *e = &c->tlb[m][k];
@@ -36,6 +43,7 @@ void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
      * that maps the same 2 MiB region, and the exact one. */
     uint64_t page = lin & ~0xfffull;
     c->block_break = true;
+    emu_jcache_clear(c);
     for (int m = 0; m < 2; m++)
         for (int k = 0; k < EMU_TLB_SIZE; k++) {
             struct emu_tlb_entry *e = &c->tlb[m][k];

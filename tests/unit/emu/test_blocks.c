@@ -220,8 +220,94 @@ static void test_calls_on_one_page(void)
     free_machine(m);
 }
 
+/* One function returns to six call sites, more than a block's links
+ * follow: its RET finds them through the jump cache. */
+static void test_ret_to_many_callers(void)
+{
+    struct sysm *m = new_machine();
+    uint8_t code[0x48] = { 0 };
+    unsigned n = 0;
+    static const uint8_t head[] = { 0xb9, 0x04, 0x00, 0x00, 0x00 };  /* mov ecx, 4 */
+    memcpy(code, head, sizeof(head));
+    n = sizeof(head);
+    const unsigned loop = n, f = 0x40;
+    for (int k = 0; k < 6; k++, n += 5) {  /* L: call F, six times */
+        int32_t rel = (int32_t)f - (int32_t)(n + 5);
+        code[n] = 0xe8;
+        memcpy(code + n + 1, &rel, 4);
+    }
+    static const uint8_t tail[] = { 0xff, 0xc9, 0x75, 0x00, 0xf4 };  /* dec ecx; jnz L; hlt */
+    memcpy(code + n, tail, sizeof(tail));
+    code[n + 3] = (uint8_t)(int8_t)((int)loop - (int)(n + 4));
+    n += sizeof(tail);
+    static const uint8_t fn[] = { 0xff, 0xc0, 0xc3 };  /* F: inc eax; ret */
+    memcpy(code + f, fn, sizeof(fn));
+    sys_code(m, SYS_KCODE, code, f + sizeof(fn));
+    for (int k = 1; k <= 3; k++) {
+        run_at(m, SYS_KCODE);
+        CHECK_EQ(m->c.r[GPR_RAX], 24ull * (unsigned)k);
+        CHECK_EQ(m->c.rip, SYS_KCODE + n);
+    }
+    free_machine(m);
+}
+
+#define TARGET 0x15000ull  /* a page of its own in the 4 KiB page table */
+
+/* A RET to a page that was remapped (INVLPG) runs the new page's code,
+ * though the jump cache knew the old one. */
+static void test_ret_after_remap(void)
+{
+    struct sysm *m = new_machine();
+    static const uint8_t one[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4 };  /* mov eax, 1; hlt */
+    static const uint8_t two[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0xf4 };  /* mov eax, 2; hlt */
+    sys_code(m, TARGET, one, sizeof(one));
+    sys_code(m, TARGET + 0x1000, two, sizeof(two));
+    run_at(m, TARGET);
+    CHECK_EQ(m->c.r[GPR_RAX], 1);
+    /* mov qword [PT + 0x15 * 8], 0x16003; invlpg [0x15000]; push 0x15000; ret */
+    static const uint8_t remap[] = { 0x48, 0xc7, 0x04, 0x25, 0xa8, 0x40, 0x00, 0x00, 0x03, 0x60, 0x01, 0x00,
+                                     0x0f, 0x01, 0x3c, 0x25, 0x00, 0x50, 0x01, 0x00,
+                                     0x68, 0x00, 0x50, 0x01, 0x00, 0xc3 };
+    sys_code(m, SYS_KCODE, remap, sizeof(remap));
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.r[GPR_RAX], 2);
+    free_machine(m);
+}
+
+/* User code RETs to a supervisor page whose code the kernel ran (and the
+ * jump cache holds): a #PF, not the kernel's code at CPL 3. */
+static void test_user_ret_to_kernel_page(void)
+{
+    struct sysm *m = new_machine();
+    /* #PF handler: mov rbx, [rsp] (the error code); mov rcx, [rsp+8] (RIP); hlt */
+    static const uint8_t on_pf[] = { 0x48, 0x8b, 0x1c, 0x24, 0x48, 0x8b, 0x4c, 0x24, 0x08, 0xf4 };
+    sys_code(m, 0x30000, on_pf, sizeof(on_pf));
+    sys_gate(m, EXC_PF, 0x30000, 0xe, 0, 0);
+    wr64(m, SYS_PT + (TARGET >> 12) * 8, TARGET | 3);  /* present, writable, supervisor */
+    static const uint8_t seven[] = { 0xb8, 0x07, 0x00, 0x00, 0x00, 0xf4 };  /* mov eax, 7; hlt */
+    sys_code(m, TARGET, seven, sizeof(seven));
+    run_at(m, TARGET);
+    CHECK_EQ(m->c.r[GPR_RAX], 7);
+    m->c.r[GPR_RAX] = 0;
+    /* to CPL 3 at UCODE: push 0x23; push USTACK; push 0x202; push 0x2b; push UCODE; iretq */
+    static const uint8_t to_user[] = { 0x6a, 0x23, 0x68, 0x00, 0x00, 0x0b, 0x00, 0x68, 0x02, 0x02, 0x00, 0x00,
+                                       0x6a, 0x2b, 0x68, 0x00, 0x00, 0x02, 0x00, 0x48, 0xcf };
+    static const uint8_t user[] = { 0x68, 0x00, 0x50, 0x01, 0x00, 0xc3 };  /* push TARGET; ret */
+    sys_code(m, SYS_KCODE, to_user, sizeof(to_user));
+    sys_code(m, SYS_UCODE, user, sizeof(user));
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.rip, 0x30000 + sizeof(on_pf));
+    CHECK_EQ(m->c.r[GPR_RBX], 0x15);  /* present, user, instruction fetch */
+    CHECK_EQ(m->c.r[GPR_RCX], TARGET);
+    CHECK_EQ(m->c.r[GPR_RAX], 0);
+    free_machine(m);
+}
+
 static void run_all(void)
 {
+    test_ret_to_many_callers();
+    test_ret_after_remap();
+    test_user_ret_to_kernel_page();
     test_calls_on_one_page();
     test_memory_forms();
     test_external_write();
