@@ -37,12 +37,15 @@
  * links of other blocks never dangle (a link is checked like a hash hit). */
 #define ARENA_SIZE (32u << 20)
 
-/* A page that blocks were decoded from, and this vCPU's stores to it
- * since (each moves it on: the page's blocks check their bytes again). */
+/* A page that blocks were decoded from. */
 struct code_page {
     uintptr_t host;             /* the host address of its first byte, 0: empty slot */
-    uint64_t stores;
+    struct emu_block *blocks;   /* those blocks (emu_block.pnext), the replaced ones too */
 };
+
+/* Check slots (emu_block.check): one per block built since the arena
+ * was last emptied. */
+#define SLOTS (1u << 18)
 
 struct emu_blocks {
     struct emu_block *tab[BLOCK_HASH];
@@ -50,6 +53,8 @@ struct emu_blocks {
     unsigned ncode;
     uint8_t *arena;
     size_t used;
+    uint64_t *slots;            /* SLOTS of them, near the block code when the kernel agrees */
+    unsigned nslots;
     uint64_t resets;            /* times the arena was emptied */
     struct emu_jit *jit;        /* block code, emptied with the arena; NULL: none */
     bool jit_full;              /* empty everything at the next build */
@@ -68,6 +73,14 @@ int emu_blocks_init(struct emu_cpu *c)
     struct emu_blocks *bc = m;
     bc->arena = (uint8_t *)m + (BLOCKS_MAP_SIZE - ARENA_SIZE);
     bc->jit = emu_jit_new();
+    /* Near the block code, which then reads a slot RIP-relative. */
+    bc->slots = mmap(emu_jit_data_hint(bc->jit), SLOTS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (bc->slots == MAP_FAILED) {
+        emu_jit_delete(bc->jit);
+        munmap(m, BLOCKS_MAP_SIZE);
+        return -ENOMEM;
+    }
     c->jit_enter = bc->jit ? emu_jit_entry(bc->jit) : NULL;
     c->blocks = bc;
     emu_jcache_clear(c);
@@ -82,6 +95,7 @@ static void drop_all(struct emu_cpu *c)
     memset(bc->code, 0, sizeof(bc->code));
     bc->ncode = 0;
     bc->used = 0;
+    bc->nslots = 0;
     bc->resets++;
     emu_jit_reset(bc->jit);
     bc->jit_full = false;
@@ -92,6 +106,7 @@ void emu_blocks_free(struct emu_cpu *c)
     if (!c->blocks)
         return;
     emu_jit_delete(c->blocks->jit);
+    munmap(c->blocks->slots, SLOTS * sizeof(uint64_t));
     munmap(c->blocks, BLOCKS_MAP_SIZE);
     c->blocks = NULL;
 }
@@ -123,8 +138,8 @@ void emu_code_written(struct emu_cpu *c, uintptr_t host_page)
     if (host_page == c->exec_page)
         c->block_break = true;
     struct code_page *cp = find_code_page(c->blocks, host_page);
-    if (cp)
-        cp->stores++;  /* only this vCPU's thread reads it */
+    for (struct emu_block *b = cp ? cp->blocks : NULL; b; b = b->pnext)
+        *b->check = 0;  /* guest_ram_gen is never 0 */
 }
 
 /* Makes host_page (the host address of a guest page's first byte) a code
@@ -145,7 +160,7 @@ static struct code_page *mark_code(struct emu_cpu *c, uintptr_t host_page)
         k = (k + 1) & (CODE_SET - 1);
     cp = &bc->code[k];
     cp->host = host_page;
-    cp->stores = 0;
+    cp->blocks = NULL;
     bc->ncode++;
     for (int m = 0; m < 2; m++)
         for (int t = 0; t < EMU_TLB_SIZE; t++) {
@@ -272,7 +287,7 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     struct emu_blocks *bc = c->blocks;
     size_t ins_off = (sizeof(struct emu_block) + off + 7) & ~(size_t)7;
     size_t size = (ins_off + n * sizeof(ins[0]) + 63) & ~(size_t)63;
-    if (bc->used + size > ARENA_SIZE || bc->jit_full)
+    if (bc->used + size > ARENA_SIZE || bc->jit_full || bc->nslots == SLOTS)
         drop_all(c);
     struct code_page *cp = mark_code(c, (uintptr_t)(p - page_off));  /* may empty the arena too */
     struct emu_block *b = (struct emu_block *)(void *)(bc->arena + bc->used);
@@ -289,9 +304,10 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     b->n = (uint8_t)n;
     b->mode = key;
     b->wide = avail >= 8;
-    /* gen was read before the copy; no store of this vCPU since */
-    b->page_stores = &cp->stores;
-    b->checked = gen == EMU_GEN_NEVER ? gen : gen + cp->stores;
+    b->check = &bc->slots[bc->nslots++];
+    *b->check = gen;  /* read before the copy; no store of this vCPU since */
+    b->pnext = cp->blocks;
+    cp->blocks = b;
     memcpy(b->bytes, copy, off);
     memcpy((uint8_t *)b + ins_off, ins, n * sizeof(ins[0]));
     b->code = emu_jit_compile(bc->jit, b, gen != EMU_GEN_NEVER);

@@ -288,13 +288,13 @@ bool emu_code_page(const struct emu_cpu *c, uintptr_t host_page);
 /* A store to a guest page (at host_page) that may hold code: a store
  * into the page of the running block ends the block after this
  * instruction, so the next instruction is fetched again; and the page's
- * count of stores moves on, so its blocks check their bytes again before
- * they next run (block.c). Called before the store is made. */
+ * blocks check their bytes again before they next run (their check
+ * slots are cleared: block.c). Called before the store is made. */
 void emu_code_written(struct emu_cpu *c, uintptr_t host_page);
 
-/* The count of changes to guest RAM (vm/memory.h) that blocks compare,
- * with their page's count of stores added, to the sum at their last check
- * (emu_block_matches); or EMU_GEN_NEVER: check every time. */
+/* The count of changes to guest RAM (vm/memory.h) that blocks compare
+ * with their check slot (emu_block_matches); or EMU_GEN_NEVER: check
+ * every time. */
 #define EMU_GEN_NEVER (~0ull)
 static inline uint64_t emu_block_gen(const struct emu_cpu *c)
 {

@@ -116,11 +116,13 @@ struct emu_block {
      * no TLB lookup (jit_goto). */
     uint8_t *direct_at[2];
     uint16_t direct_off[2];
-    /* guest_ram_gen + *page_stores when its bytes last equalled guest
-     * memory's: while the sum has not moved they still do (both counts
-     * only grow); EMU_GEN_NEVER: compare them at every entry */
-    uint64_t checked;
-    const uint64_t *page_stores; /* this vCPU's stores to its page (block.c) */
+    /* Its check slot: guest_ram_gen when its bytes last equalled guest
+     * memory's, and while the count has not moved they still do; 0 once
+     * this vCPU stored into its page (block.c). The slots are packed in
+     * one array, so that the slots of the blocks that run often share
+     * cache lines (block code reads one at each entry). */
+    uint64_t *check;
+    struct emu_block *pnext; /* the next block decoded from its page (block.c) */
     struct emu_block *hnext; /* the next block in its hash bucket (block.c) */
     uint16_t nbytes;      /* bytes covered */
     uint16_t ins_off;     /* offset of the instructions from the header */
@@ -170,19 +172,17 @@ static inline bool emu_block_bytes_equal(const struct emu_block *b, const uint8_
 
 /* True when block b starts at host byte p, was decoded in mode key and
  * its bytes are still those of guest memory: they were at the last check
- * and neither guest RAM nor b's page has changed since (gen: emu_block_gen,
- * read before this call), or they are now. */
+ * and nothing has changed them since (its slot still holds gen:
+ * emu_block_gen, read before this call), or they are now. */
 static inline bool emu_block_matches(struct emu_block *b, const uint8_t *p, uint8_t key, uint64_t gen)
 {
     if (!b || b->host != p || b->mode != key)
         return false;
-    if (gen != EMU_GEN_NEVER)
-        gen += *b->page_stores;
-    if (b->checked == gen && gen != EMU_GEN_NEVER)
+    if (*b->check == gen && gen != EMU_GEN_NEVER)
         return true;
     if (!emu_block_bytes_equal(b, p))
         return false;
-    b->checked = gen;
+    *b->check = gen;
     return true;
 }
 

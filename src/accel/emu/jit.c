@@ -112,6 +112,11 @@ void emu_jit_delete(struct emu_jit *j)
     free(j);
 }
 
+void *emu_jit_data_hint(const struct emu_jit *j)
+{
+    return j ? j->rx + JIT_SIZE : NULL;
+}
+
 void emu_jit_reset(struct emu_jit *j)
 {
     if (j)
@@ -196,22 +201,20 @@ static unsigned check_bytes(struct emit *e, const struct emu_block *b, uint8_t *
     return nstale;
 }
 
-/* rax = guest_ram_gen + *b->page_stores (as emu_block_matches; clobbers
- * rcx), guest_ram_gen RIP-relative when the code buffer is near it */
-static void load_gen(struct emit *e, const struct emu_block *b)
+/* op reg, [addr]: RIP-relative when addr is in reach, else through rcx
+ * (mov rcx, imm64; op reg, [rcx]); reg 0..7, a 64-bit op */
+static void op_abs(struct emit *e, uint8_t opcode, unsigned reg, const void *addr)
 {
-    intptr_t rel = (intptr_t)(uintptr_t)&guest_ram_gen - (intptr_t)(e->rx + 7);
+    intptr_t rel = (intptr_t)(uintptr_t)addr - (intptr_t)(e->rx + 7);
     if (rel == (int32_t)rel) {
-        bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x05 }, 3);  /* mov rax, [rip+rel32] */
+        bytes(e, (const uint8_t[]){ 0x48, opcode, (uint8_t)(0x05 | (reg << 3)) }, 3);
         b4(e, (uint32_t)(int32_t)rel);
-    } else {
-        mov_rax_imm64(e, (uint64_t)(uintptr_t)&guest_ram_gen);
-        bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x00 }, 3);  /* mov rax, [rax] */
+        return;
     }
-    b1(e, 0x48);                                             /* mov rcx, imm64 */
+    b1(e, 0x48);                                                /* mov rcx, imm64 */
     b1(e, 0xb9);
-    b8(e, (uint64_t)(uintptr_t)b->page_stores);
-    bytes(e, (const uint8_t[]){ 0x48, 0x03, 0x01 }, 3);      /* add rax, [rcx] */
+    b8(e, (uint64_t)(uintptr_t)addr);
+    bytes(e, (const uint8_t[]){ 0x48, opcode, (uint8_t)(0x01 | (reg << 3)) }, 3);
 }
 
 /* Back to the loop from a block whose bytes changed: nothing of it ran,
@@ -440,8 +443,8 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
     /* The entry: the self-check (its bytes are still guest memory's), then
      * the registers block code keeps. With gen, the bytes are compared
      * only when guest RAM or b's page changed since they last were
-     * (emu_block_matches), out of the straight path; and then b->checked
-     * = the sum read before the compare. A difference goes back to the loop
+     * (emu_block_matches), out of the straight path; and then b's slot =
+     * the count read before the compare. A difference goes back to the loop
      * without running anything (RIP is this block's first instruction;
      * the loop decodes it again). */
     uint8_t *stale[CHECKS_MAX], *body;
@@ -449,21 +452,18 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
     uintptr_t start;
     if (gen) {
         const uintptr_t verify = e.rx;
-        load_gen(&e, b);
+        op_abs(&e, 0x8b, RAX, &guest_ram_gen);                  /* mov rax, [guest_ram_gen] */
         bytes(&e, (const uint8_t[]){ 0x49, 0x89, 0xc0 }, 3);  /* mov r8, rax */
         nstale = check_bytes(&e, b, stale);
-        mov_rax_imm64(&e, (uint64_t)(uintptr_t)&b->checked);
+        mov_rax_imm64(&e, (uint64_t)(uintptr_t)b->check);
         bytes(&e, (const uint8_t[]){ 0x4c, 0x89, 0x00 }, 3);  /* mov [rax], r8 */
         uint8_t *verified = jump_fwd(&e, false);
         for (unsigned k = 0; k < nstale; k++)
             land(&e, stale[k]);
         stale_exit(&e, leave);
         start = e.rx;
-        load_gen(&e, b);
-        b1(&e, 0x48);                                         /* mov rcx, imm64 */
-        b1(&e, 0xb9);
-        b8(&e, (uint64_t)(uintptr_t)&b->checked);
-        bytes(&e, (const uint8_t[]){ 0x48, 0x3b, 0x01 }, 3);  /* cmp rax, [rcx] */
+        op_abs(&e, 0x8b, RAX, &guest_ram_gen);                  /* mov rax, [guest_ram_gen] */
+        op_abs(&e, 0x3b, RAX, b->check);                        /* cmp rax, [its slot] */
         jnz(&e, verify);
         land(&e, verified);
     } else {

@@ -10,6 +10,9 @@ struct emu_jit;
  * host refuses the mappings: blocks then run in exec.c's loop. */
 struct emu_jit *emu_jit_new(void);
 void emu_jit_delete(struct emu_jit *j);
+/* An address for data that block code reads (mmap's hint): right after
+ * the code, so that a RIP-relative operand reaches it. NULL without j. */
+void *emu_jit_data_hint(const struct emu_jit *j);
 /* Forgets all code (the block arena was emptied). */
 void emu_jit_reset(struct emu_jit *j);
 /* The way into block code: jit_enter(c, b->code) runs b and the blocks
@@ -23,7 +26,7 @@ bool emu_jit_full(const struct emu_jit *j);
 /* Code for block b (which must stay where it is), or NULL: the buffer is
  * full (empty it with the arena) or b has none (not 64-bit, or too short
  * to check near the end of memory). With gen, the code checks b's bytes
- * only when guest_ram_gen + *b->page_stores is no longer b->checked (as
+ * only when b's check slot no longer holds guest_ram_gen (as
  * emu_block_matches); without, at every entry. */
 const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen);
 
