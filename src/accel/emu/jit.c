@@ -124,7 +124,8 @@ void emu_jit_reset(struct emu_jit *j)
 }
 
 
-_Static_assert(sizeof(struct emu_lazy_flags) == 32, "block code copies the lazy flags as two 16-byte halves");
+_Static_assert(offsetof(struct emu_lazy_flags, op) == 24 && sizeof(((struct emu_lazy_flags *)0)->op) == 4,
+               "block code copies the lazy flags as three 8-byte fields and the 4-byte op");
 
 /* The generic form of instruction k (at offset at, ending at end_off):
  * what run_block does for it. Jumps to exit when the block must end. */
@@ -138,8 +139,11 @@ void jit_call_out(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32
     if (in->ckpt) {
         load(e, RAX, CPU(rflags));
         store(e, RAX, CPU(rflags_start));
-        copy16(e, CPU(lf), CPU(lf_start));
-        copy16(e, CPU(lf) + 16, CPU(lf_start) + 16);
+        copy8s(e, CPU(lf), CPU(lf_start), offsetof(struct emu_lazy_flags, op));
+        bytes(e, (const uint8_t[]){ 0x8b, 0x83 }, 2);  /* mov eax, [rbx+lf.op]: the op is 4 bytes */
+        b4(e, CPU(lf.op));
+        bytes(e, (const uint8_t[]){ 0x89, 0x83 }, 2);  /* mov [rbx+lf_start.op], eax */
+        b4(e, CPU(lf_start.op));
         load(e, RAX, CPU(insns));
         store(e, RAX, CPU(ckpt_insns));
     }

@@ -56,13 +56,18 @@ static inline void lea_r12(struct emit *e, unsigned reg, uint32_t d)
     b4(e, d);
 }
 
-/* movdqu xmm0, [rbx+d] / movdqu [rbx+d], xmm0 */
-static inline void copy16(struct emit *e, uint32_t from, uint32_t to)
+/* n bytes (a multiple of 8) from [rbx+from] to [rbx+to], 8 at a time:
+ * what is copied was just written 8 bytes at a time, and a wider load of
+ * it would wait for those stores to leave the store buffer (the host
+ * cannot forward two stores to one load). Clobbers rax. */
+static inline void copy8s(struct emit *e, uint32_t from, uint32_t to, unsigned n)
 {
-    bytes(e, (const uint8_t[]){ 0xf3, 0x0f, 0x6f, 0x83 }, 4);
-    b4(e, from);
-    bytes(e, (const uint8_t[]){ 0xf3, 0x0f, 0x7f, 0x83 }, 4);
-    b4(e, to);
+    for (unsigned k = 0; k < n; k += 8) {
+        bytes(e, (const uint8_t[]){ 0x48, 0x8b, 0x83 }, 3);  /* mov rax, [rbx+from+k] */
+        b4(e, from + k);
+        bytes(e, (const uint8_t[]){ 0x48, 0x89, 0x83 }, 3);  /* mov [rbx+to+k], rax */
+        b4(e, to + k);
+    }
 }
 
 static inline void call(struct emit *e, const void *fn)
