@@ -43,9 +43,14 @@
  * is a hint).
  * Leaf 7 EDX: ARCH_CAPABILITIES (MSR 0x10A says which speculative-execution
  * flaws this CPU does not have: none of them, it does not speculate), so
- * Linux needs neither page-table isolation nor VERW buffer clearing. */
+ * Linux needs neither page-table isolation nor VERW buffer clearing; and
+ * IBRS/IBPB (the SPEC_CTRL and PRED_CMD MSRs, msr.c), which with
+ * ARCH_CAPABILITIES.IBRS_ALL lets Linux go without retpolines. */
 #define CPUID_7_EBX ((1u << 1) | (1u << 9))  /* TSC_ADJUST, ERMS */
-#define CPUID_7_EDX (1u << 29)
+#define CPUID_7_EDX ((1u << 26) | (1u << 29))
+/* Leaf 7 subleaf 2 EDX: BHI_CTRL (SPEC_CTRL.BHI_DIS_S), so that Linux
+ * need not clear the branch history in software at each system call. */
+#define CPUID_7_2_EDX (1u << 4)
 
 /* 0x80000001 */
 #define CPUID_81_ECX (1u << 0)  /* LAHF/SAHF in 64-bit mode */
@@ -86,8 +91,11 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
         break;
     case 7:
         if (sub == 0) {
+            out[0] = 2;  /* the last subleaf */
             out[1] = CPUID_7_EBX;
             out[3] = CPUID_7_EDX;
+        } else if (sub == 2) {
+            out[3] = CPUID_7_2_EDX;
         }
         break;
     case 0x15:

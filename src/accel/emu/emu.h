@@ -180,6 +180,7 @@ struct emu_cpu {
     struct cpu_msrs msr;
     int64_t tsc_offset;   /* guest TSC = clock-derived TSC + tsc_offset */
     int64_t tsc_adjust;   /* IA32_TSC_ADJUST (not in cpu_state: 0 unless the guest writes TSC) */
+    uint64_t spec_ctrl;   /* IA32_SPEC_CTRL (not in cpu_state: it changes nothing here) */
     struct cpu_fxsave fx; /* x87/SSE state, used by sse*.c and x87*.c */
 
     uint32_t apic_id;     /* CPUID's initial APIC ID: the vCPU index */

@@ -5,13 +5,24 @@
 
 #define MSR_IA32_TSC_ADJUST  0x3b
 #define MSR_IA32_UCODE_REV   0x8b
+#define MSR_SPEC_CTRL        0x48
+#define MSR_PRED_CMD         0x49
 #define MSR_ARCH_CAPABILITIES 0x10a
-/* RDCL_NO, SSB_NO, MDS_NO, PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO,
- * PSDP_NO, BHI_NO, PBRSB_NO, GDS_NO, RFDS_NO: an interpreter leaks nothing
- * through speculation. */
-#define ARCH_CAP_VALUE ((1ull << 0) | (1ull << 4) | (1ull << 5) | (1ull << 6) | (1ull << 8) | \
-                        (1ull << 13) | (1ull << 14) | (1ull << 15) | (1ull << 20) | (1ull << 24) | \
-                        (1ull << 26) | (1ull << 27))
+/* RDCL_NO, IBRS_ALL, SSB_NO, MDS_NO, PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO,
+ * FBSDP_NO, PSDP_NO, BHI_NO, PBRSB_NO, GDS_NO, RFDS_NO, ITS_NO: an
+ * interpreter leaks nothing through speculation, and predicts no branch
+ * (IBRS_ALL: "enhanced IBRS", whose promise, no prediction steered by
+ * another mode, holds trivially). With IBRS_ALL and ITS_NO, Linux uses
+ * plain indirect branches and returns instead of retpolines and return
+ * thunks, each of which would cost the engine one or two extra blocks and
+ * a trip through the jump cache per call. */
+#define ARCH_CAP_VALUE ((1ull << 0) | (1ull << 1) | (1ull << 4) | (1ull << 5) | (1ull << 6) | \
+                        (1ull << 8) | (1ull << 13) | (1ull << 14) | (1ull << 15) | (1ull << 20) | \
+                        (1ull << 24) | (1ull << 26) | (1ull << 27) | (1ull << 62))
+/* SPEC_CTRL: IBRS (bit 0) and BHI_DIS_S (bit 10), the controls that CPUID
+ * advertises (leaf 7 EDX bit 26, leaf 7.2 EDX bit 4); STIBP and SSBD are
+ * not advertised. */
+#define SPEC_CTRL_BITS ((1ull << 0) | (1ull << 10))
 #define MSR_MTRR_CAP         0xfe
 #define MSR_MCG_CAP          0x179
 #define MSR_MCG_STATUS       0x17a
@@ -74,6 +85,7 @@ bool emu_rdmsr(struct emu_cpu *c, uint32_t msr, uint64_t *v)
     case MSR_IA32_APIC_BASE: *v = c->msr.apic_base; return true;
     case MSR_IA32_UCODE_REV: *v = 0x100000000ull; return true;
     case MSR_ARCH_CAPABILITIES: *v = ARCH_CAP_VALUE; return true;
+    case MSR_SPEC_CTRL: *v = c->spec_ctrl; return true;
     case MSR_MTRR_CAP: *v = 0x508; return true;  /* 8 variable ranges, fixed ranges, WC */
     case MSR_IA32_SYSENTER_CS: *v = c->msr.sysenter_cs; return true;
     case MSR_IA32_SYSENTER_ESP: *v = c->msr.sysenter_esp; return true;
@@ -144,6 +156,10 @@ bool emu_wrmsr(struct emu_cpu *c, uint32_t msr, uint64_t v)
         return true;
     }
     case MSR_IA32_UCODE_REV: return true;  /* Linux writes 0 before reading the revision */
+    case MSR_SPEC_CTRL:
+        if (v & ~SPEC_CTRL_BITS) return false;
+        c->spec_ctrl = v; return true;  /* nothing to restrict: nothing is predicted */
+    case MSR_PRED_CMD: return (v & ~1ull) == 0;  /* IBPB: no predictions to throw away */
     case MSR_IA32_SYSENTER_CS: c->msr.sysenter_cs = v & 0xffff; return true;
     case MSR_IA32_SYSENTER_ESP:
         if (!emu_canonical(v)) return false;
