@@ -124,17 +124,98 @@ static void emit_shift(struct emit *e, const struct insn *in, bool q, unsigned c
     store(e, RAX, GPR(in->rm));
 }
 
+/* movzx/movsx eax (rax: sx64), byte or word register n of in (AH..BH
+ * for 4..7 without REX, as reg_read) */
+static void load_narrow(struct emit *e, const struct insn *in, unsigned n, bool word, bool sx, bool sx64)
+{
+    uint32_t d = GPR(n);
+    if (!word && n >= 4 && n < 8 && !in->rex)
+        d = GPR(n - 4) + 1;
+    if (sx64)
+        b1(e, 0x48);
+    bytes(e, (const uint8_t[]){ 0x0f, (uint8_t)((sx ? 0xbe : 0xb6) | word), 0x83 }, 3);
+    b4(e, d);
+}
+
+/* The 0F forms: NOP r/m (nothing to do: it touches no memory), MOVZX and
+ * MOVSX between registers, IMUL r, r. */
+static bool inline_0f(struct emit *e, const struct insn *in, emu_op_fn fn)
+{
+    uint8_t op = in->op;
+    if (op == 0x1f && fn == op_nop_Ev)
+        return true;
+    if (in->osz != 4 && in->osz != 8)
+        return false;
+    bool q = in->osz == 8;
+    if (in->mod != 3)
+        return false;
+    if (((op == 0xb6 || op == 0xb7) && fn == op_movzx_Gv_E) || ((op == 0xbe || op == 0xbf) && fn == op_movsx_Gv_E)) {
+        bool sx = op >= 0xbe;
+        load_narrow(e, in, in->rm, op & 1, sx, sx && q);  /* a 32-bit result zero-extends */
+        store(e, RAX, GPR(in->reg));
+        return true;
+    }
+    if (op == 0xaf && fn == op_imul_Gv_Ev) {  /* as muldiv.c's imul2: CF = OF = the product overflows */
+        load_sized(e, RAX, GPR(in->reg), q);
+        load_sized(e, RCX, GPR(in->rm), q);
+        if (q)
+            b1(e, 0x48);
+        bytes(e, (const uint8_t[]){ 0x0f, 0xaf, 0xc1 }, 3);                /* imul rax/eax, rcx/ecx */
+        bytes(e, (const uint8_t[]){ 0x0f, 0x90, 0xc2, 0x0f, 0xb6, 0xd2 }, 6);  /* seto dl; movzx edx, dl */
+        bytes(e, (const uint8_t[]){ 0x69, 0xd2 }, 2);                      /* imul edx, edx, CF | OF */
+        b4(e, RFLAGS_CF | RFLAGS_OF);
+        store(e, RAX, CPU(lf.res));
+        store(e, RDX, CPU(lf.b));
+        store_imm32(e, CPU(lf.op), LF_SZP | ((q ? 8u : 4u) << LF_SIZE_SHIFT));
+        store(e, RAX, GPR(in->reg));
+        return true;
+    }
+    return false;
+}
+
 /* Emits instruction in inline when it is an inline form (end_off: its end
  * offset in the block, for RIP-relative LEA); false: call its handler. */
 bool jit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t end_off)
 {
-    if (in->map != MAP_1BYTE || in->lock || (in->osz != 4 && in->osz != 8))
+    if (in->lock)
+        return false;
+    if (in->map == MAP_0F)
+        return inline_0f(e, in, fn);
+    if (in->map != MAP_1BYTE || (in->osz != 4 && in->osz != 8))
         return false;
     bool q = in->osz == 8;
     uint8_t op = in->op;
     if (op >= 0xb8 && op <= 0xbf && fn == op_mov_Zv_Iv) {  /* MOV r, imm */
         mov_imm(e, RAX, q ? in->imm : (uint32_t)in->imm);
         store(e, RAX, GPR((op & 7) | ((in->rex & 1) << 3)));
+        return true;
+    }
+    uint8_t opcode;
+    uint32_t kind;
+    bool write;
+    if ((op == 0xa9 && fn == op_test_A_I) ||                           /* TEST rAX, imm */
+        (op < 0x40 && (op & 7) == 5 && fn == op_alu_A_I && alu_form(op >> 3, &opcode, &kind, &write))) {
+        if (op == 0xa9)
+            opcode = 0x21, kind = LF_SZP, write = false;
+        load_sized(e, RAX, GPR(GPR_RAX), q);
+        mov_imm(e, RCX, q ? in->imm : (uint32_t)in->imm);
+        alu_tail(e, opcode, kind, write, q, GPR_RAX);
+        return true;
+    }
+    if (op == 0x8d && in->mod != 3 && in->asz == 8 &&                    /* LEA r64/r32, m */
+        (q ? emu_specialize(in, NULL) == fn : fn == op_lea_Gv_M)) {
+        ea64(e, in, end_off);
+        if (!q)
+            bytes(e, (const uint8_t[]){ 0x89, 0xc0 }, 2);  /* mov eax, eax: the low half, zero-extended */
+        store(e, RAX, GPR(in->reg));
+        return true;
+    }
+    if (op == 0x63 && in->mod == 3 && fn == op_movsxd_Gv_Ed) {           /* MOVSXD r, r32 */
+        if (q)
+            rbx_mem(e, 0x63, RAX, GPR(in->rm));                         /* movsxd rax, [rbx+d] */
+        else
+            load_sized(e, RAX, GPR(in->rm), false);                     /* 32 bits: a MOV */
+        store(e, RAX, GPR(in->reg));
         return true;
     }
     if (!in->has_modrm || emu_specialize(in, NULL) != fn)
@@ -178,11 +259,6 @@ bool jit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t en
             return true;
         }
         return false;
-    }
-    if (op == 0x8d && q && in->asz == 8) {  /* LEA r64, m */
-        ea64(e, in, end_off);
-        store(e, RAX, GPR(in->reg));
-        return true;
     }
     return false;
 }

@@ -303,8 +303,43 @@ static void test_user_ret_to_kernel_page(void)
     free_machine(m);
 }
 
+/* Register forms that block code does inline, with the values where a
+ * wrong width or extension shows: LEA r32 (the upper half cleared), MOVZX
+ * from AH, MOVSXD of a negative value, IMUL's overflow (SETO). */
+static void test_register_forms(void)
+{
+    struct sysm *m = new_machine();
+    static const uint8_t code[] = {
+        0xbf, 0xff, 0xff, 0xff, 0xff,              /* mov edi, 0xffffffff */
+        0x8d, 0x47, 0x02,                          /* lea eax, [rdi+2]: 2^32 + 1 in 64 bits */
+        0x48, 0xc7, 0xc1, 0x00, 0xab, 0x00, 0x00,  /* mov rcx, 0xab00 */
+        0x0f, 0xb6, 0xd5,                          /* movzx edx, ch */
+        0x48, 0x63, 0xf7,                          /* movsxd rsi, edi */
+        0x49, 0xc7, 0xc0, 0x00, 0x00, 0x00, 0x40,  /* mov r8, 0x40000000 */
+        0x4d, 0x0f, 0xaf, 0xc0,                    /* imul r8, r8 */
+        0x41, 0x0f, 0x90, 0xc1,                    /* seto r9b */
+        0x4c, 0x89, 0xc3,                          /* mov rbx, r8 */
+        0x41, 0xb8, 0x00, 0x00, 0x01, 0x00,        /* mov r8d, 0x10000 */
+        0x45, 0x0f, 0xaf, 0xc0,                    /* imul r8d, r8d */
+        0x41, 0x0f, 0x90, 0xc2,                    /* seto r10b */
+        0xf4,                                      /* hlt */
+    };
+    sys_code(m, SYS_KCODE, code, sizeof(code));
+    m->c.r[GPR_R9] = m->c.r[GPR_R10] = 0;
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.r[GPR_RAX], 1);
+    CHECK_EQ(m->c.r[GPR_RDX], 0xab);
+    CHECK_EQ(m->c.r[GPR_RSI], ~0ull);
+    CHECK_EQ(m->c.r[GPR_RBX], 1ull << 60);
+    CHECK_EQ(m->c.r[GPR_R9], 0);              /* 2^30 * 2^30 fits in 64 bits */
+    CHECK_EQ(m->c.r[GPR_R8], 0);              /* 2^32: its low 32 bits */
+    CHECK_EQ(m->c.r[GPR_R10] & 0xff, 1);      /* and it does not fit in 32 */
+    free_machine(m);
+}
+
 static void run_all(void)
 {
+    test_register_forms();
     test_ret_to_many_callers();
     test_ret_after_remap();
     test_user_ret_to_kernel_page();
