@@ -49,7 +49,7 @@
 #define JIT_SIZE (64u << 20)
 /* The most one instruction's code takes (checkpoint, far call, checks). */
 #define JIT_INSN_MAX 320
-#define JIT_FRAME_MAX 1024  /* the entry, the exits, and a Jcc's extra */
+#define JIT_FRAME_MAX 2048  /* the entry, the exits, and a Jcc's extra */
 
 struct emu_jit {
     uint8_t *rw, *rx;

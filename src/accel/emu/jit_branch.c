@@ -11,13 +11,88 @@ static uint8_t *rel_target(struct emit *e, uint32_t end_off, uint64_t disp)
     return unless_canonical(e);
 }
 
+/* ---- condition codes from the lazy record, decided by the host ----
+ * E/NE: ZF is "res is 0" for every kind of record (res is masked to its
+ * size), so one compare decides them. The other conditions: when the
+ * record is a plain SUB/CMP, ADD or logic op (no carry in; for the logic
+ * kind, CF = OF = 0) of any size, redoing that operation on the host
+ * sets the host's flags exactly as the guest's (CF, OF, SF, ZF and PF;
+ * no condition reads AF), and x86 condition codes are the same on both
+ * sides, so the host's own Jcc decides. Any other record (LF_NONE, INC,
+ * DEC, a carry in, a shift's CF/OF) is left to the handler. */
+
+/* jcc rel32 to patch */
+static uint8_t *jcc_fwd(struct emit *e, unsigned cc)
+{
+    bytes(e, (const uint8_t[]){ 0x0f, (uint8_t)(0x80 + cc) }, 2);
+    uint8_t *at = e->p;
+    b4(e, 0);
+    return at;
+}
+
+void jit_cond(struct emit *e, unsigned cc, struct cond_exits *x)
+{
+    x->nyes = x->nno = x->nother = 0;
+    if (cc == 4 || cc == 5) {
+        bytes(e, (const uint8_t[]){ 0xf6, 0x83 }, 2);         /* test byte [rbx+lf.op], LF_KIND */
+        b4(e, CPU(lf.op));
+        b1(e, LF_KIND);
+        x->other[x->nother++] = jcc_fwd(e, 4);                /* jz: LF_NONE */
+        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xbb }, 2 + 1);  /* cmp qword [rbx+lf.res], 0 */
+        b4(e, CPU(lf.res));
+        b1(e, 0);
+        x->yes[x->nyes++] = jcc_fwd(e, cc);
+        x->no[x->nno++] = jump_fwd(e, false);
+        return;
+    }
+    static const uint32_t kinds[3] = { LF_SUB, LF_SZP, LF_ADD };
+    static const uint8_t sizes[4] = { 8, 4, 1, 2 };
+    uint8_t *next_form = NULL;
+    for (unsigned f = 0; f < 3; f++) {
+        for (unsigned z = 0; z < 4; z++) {
+            unsigned size = sizes[z];
+            bool szp = kinds[f] == LF_SZP;
+            if (next_form)
+                land(e, next_form);
+            bytes(e, (const uint8_t[]){ 0x81, 0xbb }, 2);     /* cmp dword [rbx+lf.op], the form */
+            b4(e, CPU(lf.op));
+            b4(e, kinds[f] | (size << LF_SIZE_SHIFT));
+            next_form = jump_fwd(e, true);
+            if (szp) {  /* CF and OF from b must be 0 */
+                bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xbb }, 3);  /* cmp qword [rbx+lf.b], 0 */
+                b4(e, CPU(lf.b));
+                b1(e, 0);
+                x->other[x->nother++] = jump_fwd(e, true);
+            }
+            /* mov rax/eax, [rbx + (szp ? res : a)] (a or res masked: any width loads it) */
+            if (size == 8)
+                b1(e, 0x48);
+            b1(e, 0x8b);
+            b1(e, 0x83);
+            b4(e, szp ? CPU(lf.res) : CPU(lf.a));
+            if (size == 2)
+                b1(e, 0x66);
+            else if (size == 8)
+                b1(e, 0x48);
+            if (szp) {  /* test al/ax/eax/rax, itself */
+                bytes(e, (const uint8_t[]){ size == 1 ? 0x84 : 0x85, 0xc0 }, 2);
+            } else {    /* cmp/add al/ax/eax/rax, [rbx+lf.b] */
+                uint8_t alu = kinds[f] == LF_SUB ? 0x3b : 0x03;
+                b1(e, size == 1 ? (uint8_t)(alu - 1) : alu);
+                b1(e, 0x83);
+                b4(e, CPU(lf.b));
+            }
+            x->yes[x->nyes++] = jcc_fwd(e, cc);
+            x->no[x->nno++] = jump_fwd(e, false);
+        }
+    }
+    land(e, next_form);
+    x->other[x->nother++] = jump_fwd(e, false);
+}
+
 /* ---- Jcc inline (64-bit mode; the last instruction of its block) ----
- * When the lazy record is a plain SUB/CMP, ADD or logic op (no carry in,
- * CF = OF = 0) of 32 or 64 bits, redoing that operation on the host sets
- * the host's flags exactly as the guest's (CF, OF, SF, ZF and PF; Jcc does
- * not read AF), and x86 condition codes are the same on both sides, so
- * the host's own Jcc decides. Any other record, and a target that is not
- * canonical (#GP), runs the handler. Returns false when in is no such Jcc. */
+ * Decided by jit_cond; its other records, and a target that is not
+ * canonical (#GP), run the handler. Returns false when in is no such Jcc. */
 bool jit_is_jcc64(const struct insn *in, emu_op_fn fn)
 {
     bool jcc = (in->map == MAP_1BYTE && (in->op & 0xf0) == 0x70) || (in->map == MAP_0F && (in->op & 0xf0) == 0x80);
@@ -28,57 +103,15 @@ void jit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at
                      unsigned pending, uintptr_t exit, uintptr_t exit_rip_set)
 {
     const struct insn *in = &bi[k].i;
-    unsigned cc = in->op & 15;
-    uint8_t *taken[6], *not_taken[6], *generic[8];
-    unsigned nt = 0, ng = 0;
-    struct { uint32_t op; uint8_t load, alu; bool q; } forms[] = {
-        { LF_SUB | (8 << LF_SIZE_SHIFT), 0x8b, 0x3b, true },   /* mov rax, [a]; cmp rax, [b] */
-        { LF_SUB | (4 << LF_SIZE_SHIFT), 0x8b, 0x3b, false },
-        { LF_SZP | (8 << LF_SIZE_SHIFT), 0x8b, 0x85, true },   /* mov rax, [res]; test rax, rax */
-        { LF_SZP | (4 << LF_SIZE_SHIFT), 0x8b, 0x85, false },
-        { LF_ADD | (8 << LF_SIZE_SHIFT), 0x8b, 0x03, true },   /* mov rax, [a]; add rax, [b] */
-        { LF_ADD | (4 << LF_SIZE_SHIFT), 0x8b, 0x03, false },
-    };
-    uint8_t *next_form = NULL;
-    for (unsigned f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
-        if (next_form)
-            land(e, next_form);
-        bytes(e, (const uint8_t[]){ 0x81, 0xbb }, 2);  /* cmp dword [rbx+lf.op], form */
-        b4(e, CPU(lf.op));
-        b4(e, forms[f].op);
-        next_form = jump_fwd(e, true);
-        bool szp = (forms[f].op & LF_KIND) == LF_SZP;
-        if (szp) {  /* CF and OF from b must be 0 */
-            bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xbb }, 3);  /* cmp qword [rbx+lf.b], 0 */
-            b4(e, CPU(lf.b));
-            b1(e, 0);
-            generic[ng++] = jump_fwd(e, true);
-        }
-        if (forms[f].q)
-            b1(e, 0x48);
-        b1(e, forms[f].load);  /* mov rax/eax, [rbx + (szp ? res : a)] */
-        b1(e, 0x83);
-        b4(e, szp ? CPU(lf.res) : CPU(lf.a));
-        if (forms[f].q)
-            b1(e, 0x48);
-        if (szp) {
-            bytes(e, (const uint8_t[]){ 0x85, 0xc0 }, 2);  /* test rax/eax, rax/eax */
-        } else {
-            b1(e, forms[f].alu);  /* cmp/add rax/eax, [rbx+lf.b] */
-            b1(e, 0x83);
-            b4(e, CPU(lf.b));
-        }
-        bytes(e, (const uint8_t[]){ 0x0f, (uint8_t)(0x80 + cc) }, 2);  /* jcc taken */
-        taken[nt] = e->p;
-        b4(e, 0);
-        not_taken[nt] = jump_fwd(e, false);
-        nt++;
-    }
-    land(e, next_form);
-    uint8_t *to_generic = jump_fwd(e, false);
+    struct cond_exits x;
+    jit_cond(e, in->op & 15, &x);
+    uint8_t *generic[COND_OTHER_MAX + 1];
+    unsigned ng = 0;
+    for (unsigned g = 0; g < x.nother; g++)
+        generic[ng++] = x.other[g];
     /* not taken: RIP is the next instruction */
-    for (unsigned t = 0; t < nt; t++)
-        land(e, not_taken[t]);
+    for (unsigned t = 0; t < x.nno; t++)
+        land(e, x.no[t]);
     unsigned n = pending + 1;
     count(e, &n);
     if (jit_can_goto(e, end_off))
@@ -86,8 +119,8 @@ void jit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at
     else
         exit_at(e, end_off, exit_rip_set);
     /* taken: RIP = the target, if canonical (it is when on this page) */
-    for (unsigned t = 0; t < nt; t++)
-        land(e, taken[t]);
+    for (unsigned t = 0; t < x.nyes; t++)
+        land(e, x.yes[t]);
     n = pending + 1;
     if (jit_can_goto(e, (int64_t)end_off + (int64_t)in->imm)) {
         count(e, &n);
@@ -99,7 +132,6 @@ void jit_jcc(struct emit *e, const struct emu_binsn *bi, unsigned k, uint32_t at
         jmp_to(e, exit_rip_set);
     }
     /* anything else: the handler */
-    land(e, to_generic);
     for (unsigned g = 0; g < ng; g++)
         land(e, generic[g]);
     n = pending;

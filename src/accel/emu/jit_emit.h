@@ -271,6 +271,18 @@ enum mem_form jit_mem_form(const struct insn *in, emu_op_fn fn);
 /* Its fast path; returns the rel32 to patch to its slow path. */
 uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form, uint32_t end_off);
 
+/* Condition cc (Jcc's low opcode bits) decided from the lazy record
+ * (jit_branch.c): jumps (rel32s to patch) to where it holds (yes), where
+ * it does not (no), and where the record is one that the host cannot
+ * redo (other: run the instruction's handler). Clobbers rax. */
+#define COND_FORMS_MAX 12
+#define COND_OTHER_MAX (COND_FORMS_MAX + 1)
+struct cond_exits {
+    uint8_t *yes[COND_FORMS_MAX], *no[COND_FORMS_MAX], *other[COND_OTHER_MAX];
+    unsigned nyes, nno, nother;
+};
+void jit_cond(struct emit *e, unsigned cc, struct cond_exits *x);
+
 /* Jcc, CALL rel32, RET as the last instruction of a block (jit_branch.c):
  * whether in is one, and its code (pending: inline instructions before it
  * not yet counted in c->insns). */
