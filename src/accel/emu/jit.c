@@ -239,7 +239,7 @@ static void stale_exit(struct emit *e, uintptr_t leave)
  * code; "leave" (right after it) undoes that. */
 static void emit_entry(struct emu_jit *j)
 {
-    struct emit e = { j->rw, (uintptr_t)j->rx, NULL, 0 };
+    struct emit e = { j->rw, (uintptr_t)j->rx, NULL, 0, 0, false };
     bytes(&e, (const uint8_t[]){ 0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57 }, 9);
     bytes(&e, (const uint8_t[]){ 0x48, 0x89, 0xfb }, 3);  /* mov rbx, rdi */
     bytes(&e, (const uint8_t[]){ 0xff, 0xe6 }, 2);        /* jmp rsi */
@@ -361,7 +361,7 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
         return NULL;
     if (emu_jit_full(j))
         return NULL;
-    struct emit e = { j->rw + j->used, (uintptr_t)(j->rx + j->used), b, 0 };
+    struct emit e = { j->rw + j->used, (uintptr_t)(j->rx + j->used), b, 0, 0, false };
     const struct emu_binsn *bi = emu_block_insns(b);
     b->ndirect = 0;
 
@@ -506,8 +506,10 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
         }
         /* (the fast paths cannot fault: no flag checkpoint; the slow path
          * makes it when the instruction needs one) */
-        enum mem_form form = jit_mem_form(in, bi[k].fn);
+        enum mem_form form = jit_mem_form(&e, in, bi[k].fn);
         if (form != MEM_NONE) {
+            const uint32_t lf_known = e.lf_known;
+            const bool lf_b_zero = e.lf_b_zero;
             uint8_t *miss = jit_mem_fast(&e, in, form, off);
             uint8_t *done = jump_fwd(&e, false);
             /* The slow path: the handler, with c->insns exact around it;
@@ -521,6 +523,10 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
             b1(&e, (uint8_t)(before + 1));
             land(&e, done);
             pending = before + 1;
+            /* What the record is now: ALU m, imm's slow path leaves its
+             * handler's; the other forms leave the flags alone. */
+            e.lf_known = form == MEM_ALU_IMM ? 0 : lf_known;
+            e.lf_b_zero = lf_b_zero;
             continue;
         }
         if (k == b->n - 1u && jit_is_call_ret(in, bi[k].fn)) {
@@ -537,6 +543,7 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
         }
         count(&e, &pending);
         jit_call_out(&e, bi, k, at, off, exit);
+        e.lf_known = 0;  /* whatever its handler left */
         last_called = k == b->n - 1u;
     }
     /* The block ran to its end: RIP is the fall-through, straight to its

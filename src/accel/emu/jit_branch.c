@@ -30,19 +30,73 @@ static uint8_t *jcc_fwd(struct emit *e, unsigned cc)
     return at;
 }
 
+/* The host redoes the record's operation (kind, size: no lf.op check)
+ * and its Jcc decides. */
+static void cond_form(struct emit *e, uint32_t kind, unsigned size, unsigned cc, struct cond_exits *x)
+{
+    bool szp = kind == LF_SZP;
+    /* mov rax/eax, [rbx + (szp ? res : a)] (a or res masked: any width loads it) */
+    if (size == 8)
+        b1(e, 0x48);
+    b1(e, 0x8b);
+    b1(e, 0x83);
+    b4(e, szp ? CPU(lf.res) : CPU(lf.a));
+    if (size == 2)
+        b1(e, 0x66);
+    else if (size == 8)
+        b1(e, 0x48);
+    if (szp) {  /* test al/ax/eax/rax, itself */
+        bytes(e, (const uint8_t[]){ size == 1 ? 0x84 : 0x85, 0xc0 }, 2);
+    } else {    /* cmp/add al/ax/eax/rax, [rbx+lf.b] */
+        uint8_t alu = kind == LF_SUB ? 0x3b : 0x03;
+        b1(e, size == 1 ? (uint8_t)(alu - 1) : alu);
+        b1(e, 0x83);
+        b4(e, CPU(lf.b));
+    }
+    x->yes[x->nyes++] = jcc_fwd(e, cc);
+    x->no[x->nno++] = jump_fwd(e, false);
+}
+
+/* E/NE: cmp qword [rbx+lf.res], 0 decides (the record is not LF_NONE) */
+static void cond_zero(struct emit *e, unsigned cc, struct cond_exits *x)
+{
+    bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xbb }, 3);
+    b4(e, CPU(lf.res));
+    b1(e, 0);
+    x->yes[x->nyes++] = jcc_fwd(e, cc);
+    x->no[x->nno++] = jump_fwd(e, false);
+}
+
+bool jit_cond_known(const struct emit *e, unsigned cc)
+{
+    uint32_t known = e->lf_known, kind = known & LF_KIND;
+    if (!known)
+        return false;
+    if (cc == 4 || cc == 5)
+        return true;
+    if (known & LF_CIN)
+        return false;
+    /* Z, S, P do not read CF or OF, which LF_SZP keeps in b */
+    bool no_cf_of = cc == 8 || cc == 9 || cc == 10 || cc == 11;
+    return kind == LF_SUB || kind == LF_ADD || (kind == LF_SZP && (e->lf_b_zero || no_cf_of));
+}
+
 void jit_cond(struct emit *e, unsigned cc, struct cond_exits *x)
 {
     x->nyes = x->nno = x->nother = 0;
+    if (jit_cond_known(e, cc)) {
+        if (cc == 4 || cc == 5)
+            cond_zero(e, cc, x);
+        else
+            cond_form(e, e->lf_known & LF_KIND, (e->lf_known >> LF_SIZE_SHIFT) & 15, cc, x);
+        return;
+    }
     if (cc == 4 || cc == 5) {
         bytes(e, (const uint8_t[]){ 0xf6, 0x83 }, 2);         /* test byte [rbx+lf.op], LF_KIND */
         b4(e, CPU(lf.op));
         b1(e, LF_KIND);
         x->other[x->nother++] = jcc_fwd(e, 4);                /* jz: LF_NONE */
-        bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xbb }, 2 + 1);  /* cmp qword [rbx+lf.res], 0 */
-        b4(e, CPU(lf.res));
-        b1(e, 0);
-        x->yes[x->nyes++] = jcc_fwd(e, cc);
-        x->no[x->nno++] = jump_fwd(e, false);
+        cond_zero(e, cc, x);
         return;
     }
     static const uint32_t kinds[3] = { LF_SUB, LF_SZP, LF_ADD };
@@ -50,40 +104,19 @@ void jit_cond(struct emit *e, unsigned cc, struct cond_exits *x)
     uint8_t *next_form = NULL;
     for (unsigned f = 0; f < 3; f++) {
         for (unsigned z = 0; z < 4; z++) {
-            unsigned size = sizes[z];
-            bool szp = kinds[f] == LF_SZP;
             if (next_form)
                 land(e, next_form);
             bytes(e, (const uint8_t[]){ 0x81, 0xbb }, 2);     /* cmp dword [rbx+lf.op], the form */
             b4(e, CPU(lf.op));
-            b4(e, kinds[f] | (size << LF_SIZE_SHIFT));
+            b4(e, kinds[f] | ((uint32_t)sizes[z] << LF_SIZE_SHIFT));
             next_form = jump_fwd(e, true);
-            if (szp) {  /* CF and OF from b must be 0 */
+            if (kinds[f] == LF_SZP) {  /* CF and OF from b must be 0 */
                 bytes(e, (const uint8_t[]){ 0x48, 0x83, 0xbb }, 3);  /* cmp qword [rbx+lf.b], 0 */
                 b4(e, CPU(lf.b));
                 b1(e, 0);
                 x->other[x->nother++] = jump_fwd(e, true);
             }
-            /* mov rax/eax, [rbx + (szp ? res : a)] (a or res masked: any width loads it) */
-            if (size == 8)
-                b1(e, 0x48);
-            b1(e, 0x8b);
-            b1(e, 0x83);
-            b4(e, szp ? CPU(lf.res) : CPU(lf.a));
-            if (size == 2)
-                b1(e, 0x66);
-            else if (size == 8)
-                b1(e, 0x48);
-            if (szp) {  /* test al/ax/eax/rax, itself */
-                bytes(e, (const uint8_t[]){ size == 1 ? 0x84 : 0x85, 0xc0 }, 2);
-            } else {    /* cmp/add al/ax/eax/rax, [rbx+lf.b] */
-                uint8_t alu = kinds[f] == LF_SUB ? 0x3b : 0x03;
-                b1(e, size == 1 ? (uint8_t)(alu - 1) : alu);
-                b1(e, 0x83);
-                b4(e, CPU(lf.b));
-            }
-            x->yes[x->nyes++] = jcc_fwd(e, cc);
-            x->no[x->nno++] = jump_fwd(e, false);
+            cond_form(e, kinds[f], sizes[z], cc, x);
         }
     }
     land(e, next_form);

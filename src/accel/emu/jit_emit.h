@@ -23,6 +23,12 @@ struct emit {
      * RIP is set (the chaining checks: jit.c). */
     struct emu_block *b;
     uintptr_t exit_rip_set;
+    /* The lazy record's op that the code emitted so far has certainly left
+     * (an inline ALU op, shift or IMUL, and only instructions that keep
+     * the flags since), 0 when not known; and whether its b is then 0
+     * (CF = OF = 0 for LF_SZP). jit_cond needs no dispatch when known. */
+    uint32_t lf_known;
+    bool lf_b_zero;
 };
 
 static inline void b1(struct emit *e, uint8_t v) { *e->p++ = v; e->rx++; }
@@ -125,6 +131,14 @@ static inline void store_imm32(struct emit *e, uint32_t d, uint32_t v)
     bytes(e, (const uint8_t[]){ 0xc7, 0x83 }, 2);
     b4(e, d);
     b4(e, v);
+}
+
+/* lf.op = op, as an inline form leaves it (b_zero: its b is 0) */
+static inline void set_lf_op(struct emit *e, uint32_t op, bool b_zero)
+{
+    store_imm32(e, CPU(lf.op), op);
+    e->lf_known = op;
+    e->lf_b_zero = b_zero;
 }
 
 /* add qword [rbx+insns], n: the inline instructions since the last flush */
@@ -265,9 +279,13 @@ enum mem_form {
     MEM_LOADX,      /* MOVZX, MOVSX r32/r64, m8/m16; MOVSXD r64, m32 */
     MEM_STORE_IMM,  /* MOV m8/m32/m64, imm (C6, C7 /0) */
     MEM_ALU_IMM,    /* ADD, OR, AND, SUB, XOR, CMP m32/m64, imm (81, 83) */
+    /* Not memory forms, but forms with a fast path and the handler as the
+     * slow path all the same (when jit_cond cannot decide): */
+    MEM_SETCC,      /* SETcc r8 */
+    MEM_CMOVCC,     /* CMOVcc r32/r64, r32/r64 */
 };
 /* The memory form of in (handler fn) that has a TLB fast path, or MEM_NONE. */
-enum mem_form jit_mem_form(const struct insn *in, emu_op_fn fn);
+enum mem_form jit_mem_form(const struct emit *e, const struct insn *in, emu_op_fn fn);
 /* Its fast path; returns the rel32 to patch to its slow path. */
 uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form, uint32_t end_off);
 
@@ -282,6 +300,9 @@ struct cond_exits {
     unsigned nyes, nno, nother;
 };
 void jit_cond(struct emit *e, unsigned cc, struct cond_exits *x);
+/* True when the record at this point is known (e->lf_known) well enough
+ * for jit_cond to decide cc with no dispatch. */
+bool jit_cond_known(const struct emit *e, unsigned cc);
 
 /* Jcc, CALL rel32, RET as the last instruction of a block (jit_branch.c):
  * whether in is one, and its code (pending: inline instructions before it

@@ -54,7 +54,7 @@ static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, 
         b4(e, CPU(lf.b));
         b4(e, 0);
     }
-    store_imm32(e, CPU(lf.op), kind | (size << LF_SIZE_SHIFT));
+    set_lf_op(e, kind | (size << LF_SIZE_SHIFT), kind == LF_SZP);
     if (write && dst == DST_MEM) {
         if (q)
             b1(e, 0x48);
@@ -120,7 +120,7 @@ static void emit_shift(struct emit *e, const struct insn *in, bool q, unsigned c
     bytes(e, (const uint8_t[]){ 0x09, 0xd1 }, 2);                           /* or ecx, edx: | RFLAGS_CF */
     store(e, RAX, CPU(lf.res));
     store(e, RCX, CPU(lf.b));
-    store_imm32(e, CPU(lf.op), LF_SZP | ((q ? 8u : 4u) << LF_SIZE_SHIFT));
+    set_lf_op(e, LF_SZP | ((q ? 8u : 4u) << LF_SIZE_SHIFT), false);
     store(e, RAX, GPR(in->rm));
 }
 
@@ -166,7 +166,7 @@ static bool inline_0f(struct emit *e, const struct insn *in, emu_op_fn fn)
         b4(e, RFLAGS_CF | RFLAGS_OF);
         store(e, RAX, CPU(lf.res));
         store(e, RDX, CPU(lf.b));
-        store_imm32(e, CPU(lf.op), LF_SZP | ((q ? 8u : 4u) << LF_SIZE_SHIFT));
+        set_lf_op(e, LF_SZP | ((q ? 8u : 4u) << LF_SIZE_SHIFT), false);
         store(e, RAX, GPR(in->reg));
         return true;
     }
@@ -277,10 +277,21 @@ static bool plain_mem64(const struct insn *in)
     return in->has_modrm && in->mod != 3 && in->asz == 8 && in->ea_seg < SEG_FS && (in->osz == 4 || in->osz == 8);
 }
 
-enum mem_form jit_mem_form(const struct insn *in, emu_op_fn fn)
+enum mem_form jit_mem_form(const struct emit *e, const struct insn *in, emu_op_fn fn)
 {
     if (in->lock)
         return MEM_NONE;
+    if (in->map == MAP_0F && in->mod == 3) {
+        /* SETcc and CMOVcc when the record is known or the condition is
+         * E/NE: a full dispatch (jit_cond) in each would make much code */
+        unsigned cc = in->op & 15;
+        bool cheap = jit_cond_known(e, cc) || cc == 4 || cc == 5;
+        if ((in->op & 0xf0) == 0x90 && fn == op_setcc_Eb && cheap)
+            return MEM_SETCC;
+        if ((in->op & 0xf0) == 0x40 && fn == op_cmovcc_Gv_Ev && (in->osz == 4 || in->osz == 8) && cheap)
+            return MEM_CMOVCC;
+        return MEM_NONE;
+    }
     if (in->map == MAP_0F) {
         if (!plain_mem64(in))
             return MEM_NONE;
@@ -387,6 +398,43 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
         bytes(e, (const uint8_t[]){ 0x48, 0x89, 0x0e }, 3);  /* mov [rsi], rcx */
         store(e, RAX, GPR(GPR_RSP));
         return miss;
+    case MEM_SETCC:
+    case MEM_CMOVCC: {
+        struct cond_exits x;
+        jit_cond(e, in->op & 15, &x);
+        for (unsigned k = 0; k < x.nother; k++)
+            land(e, x.other[k]);
+        miss = jump_fwd(e, false);
+        for (unsigned k = 0; k < x.nyes; k++)
+            land(e, x.yes[k]);
+        uint8_t *end = NULL;
+        if (form == MEM_SETCC) {
+            /* mov byte [rbx+d], 1 / 0 (AH..BH for 4..7 without REX) */
+            uint32_t d = in->rm >= 4 && in->rm < 8 && !in->rex ? GPR(in->rm - 4) + 1 : GPR(in->rm);
+            bytes(e, (const uint8_t[]){ 0xc6, 0x83 }, 2);
+            b4(e, d);
+            b1(e, 1);
+            end = jump_fwd(e, false);
+            for (unsigned k = 0; k < x.nno; k++)
+                land(e, x.no[k]);
+            bytes(e, (const uint8_t[]){ 0xc6, 0x83 }, 2);
+            b4(e, d);
+            b1(e, 0);
+        } else {
+            /* true: the source; false: a 32-bit destination is zero-extended */
+            load_sized(e, RAX, GPR(in->rm), q);
+            store(e, RAX, GPR(in->reg));
+            end = jump_fwd(e, false);
+            for (unsigned k = 0; k < x.nno; k++)
+                land(e, x.no[k]);
+            if (!q) {
+                load_sized(e, RAX, GPR(in->reg), false);
+                store(e, RAX, GPR(in->reg));
+            }
+        }
+        land(e, end);
+        return miss;
+    }
     default: /* MEM_POP */
         load(e, RAX, GPR(GPR_RSP));
         miss = tlb_lookup(e, 8, ACC_R);

@@ -7,6 +7,7 @@
  * code and again without it (BRUME_NO_JIT=1: exec.c's loop). Blocks
  * compare their bytes with memory only after a change that they are told
  * of (guest_ram_gen, their page's stores), except in an SMP VM. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../test.h"
@@ -337,8 +338,81 @@ static void test_register_forms(void)
     free_machine(m);
 }
 
+/* Every condition, after flag-setting instructions of every kind and
+ * size, decided by block code (which redoes the operation on the host
+ * when it can: jit_cond) and by the handlers alone (a CPU without a block
+ * cache, which the diff tests compare with the host): SETcc, CMOVcc and
+ * Jcc must agree. */
+static void test_conditions(void)
+{
+    static const struct { uint8_t n, b[4]; } ops[] = {
+        { 3, { 0x48, 0x39, 0xc8 } }, { 2, { 0x39, 0xc8 } }, { 3, { 0x66, 0x39, 0xc8 } }, { 2, { 0x38, 0xc8 } },  /* cmp */
+        { 3, { 0x48, 0x01, 0xc8 } }, { 2, { 0x01, 0xc8 } }, { 3, { 0x66, 0x01, 0xc8 } }, { 2, { 0x00, 0xc8 } },  /* add */
+        { 3, { 0x48, 0x29, 0xc8 } }, { 2, { 0x28, 0xc8 } },                                                  /* sub */
+        { 3, { 0x48, 0x85, 0xc8 } }, { 2, { 0x84, 0xc8 } }, { 3, { 0x66, 0x21, 0xc8 } }, { 2, { 0x31, 0xc8 } },  /* test, and, xor */
+        { 3, { 0x48, 0xff, 0xc0 } }, { 2, { 0xff, 0xc8 } }, { 2, { 0xfe, 0xc0 } },                           /* inc, dec */
+        { 3, { 0x48, 0xd1, 0xe0 } }, { 3, { 0xc1, 0xe8, 0x05 } }, { 4, { 0x48, 0x0f, 0xaf, 0xc1 } },         /* shl, shr, imul */
+        { 3, { 0x48, 0xf7, 0xd8 } }, { 3, { 0x48, 0x11, 0xc8 } },                                            /* neg, adc */
+    };
+    static const uint64_t vals[] = { 0, 1, ~0ull, 0x7f, 0x80, 0x8000, 0x7fffffff, 0x80000000, 0x7fffffffffffffffull };
+    const unsigned nv = sizeof(vals) / sizeof(vals[0]);
+    struct sysm *jit = new_machine(), *ref = sys_new();
+    for (unsigned o = 0; o < sizeof(ops) / sizeof(ops[0]); o++)
+        for (unsigned cc = 0; cc < 16; cc++) {
+            /* mov rax, imm64; mov rcx, imm64; op; setcc r9b; cmovcc r10, r11; cmovcc r12d, r11d;
+             * jcc +2; mov dl, 1; hlt */
+            uint8_t code[48];
+            unsigned n = 0;
+            code[n++] = 0x48, code[n++] = 0xb8, n += 8;
+            code[n++] = 0x48, code[n++] = 0xb9, n += 8;
+            memcpy(code + n, ops[o].b, ops[o].n);
+            n += ops[o].n;
+            const uint8_t tail[] = { 0x41, 0x0f, (uint8_t)(0x90 + cc), 0xc1, 0x4d, 0x0f, (uint8_t)(0x40 + cc), 0xd3,
+                                     0x45, 0x0f, (uint8_t)(0x40 + cc), 0xe3,  /* cmovcc r12d, r11d */
+                                     (uint8_t)(0x70 + cc), 0x02, 0xb2, 0x01, 0xf4 };
+            memcpy(code + n, tail, sizeof(tail));
+            n += sizeof(tail);
+            for (unsigned a = 0; a < nv; a++)
+                for (unsigned b = 0; b < nv; b++) {
+                    memcpy(code + 2, &vals[a], 8);
+                    memcpy(code + 12, &vals[b], 8);
+                    struct sysm *ms[2] = { jit, ref };
+                    uint64_t out[2][5];
+                    for (int k = 0; k < 2; k++) {
+                        struct sysm *m = ms[k];
+                        sys_code(m, 0x100000, code, n);
+                        guest_ram_changed();  /* as a device would after writing code */
+                        m->c.r[GPR_RDX] = m->c.r[GPR_R9] = m->c.r[GPR_R10] = 0;
+                        m->c.r[GPR_R11] = 0x55;
+                        m->c.r[GPR_R12] = 0xffffffff00000077ull;  /* a false CMOV r32 still clears the top */
+                        m->c.rflags = RFLAGS_FIXED | (b & 1 ? RFLAGS_CF : 0);  /* ADC's carry in */
+                        m->c.lf.op = LF_NONE;
+                        run_at(m, 0x100000);
+                        out[k][0] = m->c.r[GPR_R9] & 0xff;
+                        out[k][1] = m->c.r[GPR_R10];
+                        out[k][2] = m->c.r[GPR_RDX] & 0xff;
+                        out[k][3] = m->c.r[GPR_RAX];
+                        out[k][4] = m->c.r[GPR_R12];
+                    }
+                    if (memcmp(out[0], out[1], sizeof(out[0]))) {
+                        fprintf(stderr, "op %u cc %u a %#llx b %#llx: setcc %llu/%llu cmov %#llx/%#llx jcc %llu/%llu\n", o, cc,
+                                (unsigned long long)vals[a], (unsigned long long)vals[b],
+                                (unsigned long long)out[0][0], (unsigned long long)out[1][0],
+                                (unsigned long long)out[0][1], (unsigned long long)out[1][1],
+                                (unsigned long long)out[0][2], (unsigned long long)out[1][2]);
+                        CHECK(false);
+                        goto done;
+                    }
+                }
+        }
+done:
+    free_machine(jit);
+    sys_free(ref);
+}
+
 static void run_all(void)
 {
+    test_conditions();
     test_register_forms();
     test_ret_to_many_callers();
     test_ret_after_remap();
