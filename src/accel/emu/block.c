@@ -10,16 +10,20 @@
  * then a copy of its bytes.
  *
  * Self-modifying code, DMA into code and remapped pages: a block is used
- * only if its copied bytes still equal guest memory (checked once when the
- * block is entered), so any change made while the block was not running
- * is seen, whoever made it (this vCPU, another one, a device). A store
- * made by the running block into its own page must end the block: pages
- * that blocks were decoded from are "code pages" of the vCPU; its TLB
- * never holds a fast write tag for them (emu_tlb_entry.wcode), so such
- * stores take emu_write_slow / emu_translate, which call emu_code_written.
- * Another vCPU writing into the block this vCPU is running is
- * cross-modifying code, which x86 only defines after a serializing event
- * (an interrupt, IRET...): a block boundary here. */
+ * only if its copied bytes still equal guest memory. They are compared
+ * when the block is entered and something may have changed them since
+ * they last matched: its check slot no longer holds guest_ram_gen (moved
+ * on by devices after they write RAM: vm/memory.h), or this vCPU stored
+ * into its page (which clears the slots of the page's blocks). Pages that
+ * blocks were decoded from are "code pages" of the vCPU; its TLB never
+ * holds a fast write tag for them (emu_tlb_entry.wcode), so such stores
+ * take emu_write_slow / emu_translate, which call emu_code_written; a
+ * store by the running block into its own page also ends the block.
+ * Another vCPU's stores are seen by nobody: in an SMP VM (cross_modify)
+ * blocks compare their bytes at every entry. Another vCPU writing into
+ * the block this vCPU is running is cross-modifying code, which x86 only
+ * defines after a serializing event (an interrupt, IRET...): a block
+ * boundary here. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Block code: host machine code for a decoded 64-bit block (block.c),
  * built with the block and dropped with it. This file: the code buffer,
- * the layout of a block's code (self-check, body, exits, chaining) and the
+ * the layout of a block's code (check, body, exits, chaining) and the
  * generic instruction (a direct call to its handler). The forms emitted
  * inline are in jit_forms.c and jit_branch.c, the emitter in jit_emit.h.
  * docs/emu.md, "Block code", says what each part does and why.
