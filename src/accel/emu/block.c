@@ -270,13 +270,18 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     struct emu_binsn ins[BLOCK_MAX_INSNS];
     /* Decoded from a copy, which is also the block's copy of its bytes:
      * guest memory may change while it is decoded (a device, another
-     * vCPU), and the block must be what its bytes say. */
+     * vCPU), and the block must be what its bytes say. Copied as the
+     * decoder goes, 15 bytes (the longest instruction) ahead of it. */
     uint8_t copy[BLOCK_MAX_INSNS * 15];
     unsigned have = avail < sizeof(copy) ? avail : (unsigned)sizeof(copy);
-    memcpy(copy, p, have);
-    unsigned off = 0, n = 0;
+    unsigned off = 0, n = 0, copied = 0;
     while (n < BLOCK_MAX_INSNS && off < have) {
-        if (emu_decode(copy + off, have - off, m, &ins[n].i) != DECODE_OK)
+        unsigned want = have - off > 15 ? off + 15 : have;
+        if (want > copied) {
+            memcpy(copy + copied, p + copied, want - copied);
+            copied = want;
+        }
+        if (emu_decode(copy + off, copied - off, m, &ins[n].i) != DECODE_OK)
             break;  /* crosses the page or faults: the next block's first instruction */
         ins[n].fn = emu_dispatch(&ins[n].i);
         ins[n].i.ckpt = !flags_safe(&ins[n].i, ins[n].fn);
