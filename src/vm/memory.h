@@ -56,14 +56,15 @@ int guest_write(const struct guest_memory *mem, uint64_t gpa, const void *buf, u
 /* True when gpa is backed by RAM. */
 bool gpa_is_ram(const struct guest_memory *mem, uint64_t gpa);
 
-/* A count that moves on whenever guest RAM may have changed behind a CPU
- * engine's back: a device finished writing into it (virtq_pop, virtq_push:
- * each device write is followed by one of them), or the emu engine stored
- * into a page it runs code from. The emu engine's decoded blocks check
- * their bytes against RAM again when it has moved since their last check
- * (accel/emu/block.c); the writer moves it after writing, before telling
- * the guest. One count for all the VMs of the process: a change in one of
- * them only makes the others check again. */
+/* A count that moves on whenever guest RAM may have changed behind the
+ * CPU engines' backs, that is not by a vCPU's own instruction: a device
+ * finished writing into it (virtq_push after the buffers, virtq_pop and
+ * virtq_set_notify after the ring fields), guest_write (the loader). The
+ * emu engine's decoded blocks check their bytes against RAM again when it
+ * has moved since their last check (accel/emu/block.c); a writer moves it
+ * after writing and before telling the guest. One count for all the VMs
+ * of the process: a change in one of them only makes the others check
+ * again. */
 extern uint64_t guest_ram_gen;
 
 static inline void guest_ram_changed(void)
