@@ -64,6 +64,84 @@ static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, 
     }
 }
 
+/* The byte register n of in (AH..BH for 4..7 without REX, as reg_read) */
+static uint32_t reg8(const struct insn *in, unsigned n)
+{
+    return n >= 4 && n < 8 && !in->rex ? GPR(n - 4) + 1 : GPR(n);
+}
+
+/* ALU op / TEST of 8 bits, a = eax and b = ecx zero-extended bytes: done
+ * in 32 bits, whose low byte is the 8-bit result; the record is of size 1
+ * with a, b and res masked to it, as the handlers leave it. dst: where
+ * the byte goes (a byte register's place in c->r), when the op writes. */
+static void alu8_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, uint32_t dst)
+{
+    if (kind != LF_SZP) {
+        store(e, RAX, CPU(lf.a));
+        store(e, RCX, CPU(lf.b));
+    }
+    alu_rax_rcx(e, opcode, false);
+    bytes(e, (const uint8_t[]){ 0x0f, 0xb6, 0xc0 }, 3);  /* movzx eax, al */
+    store(e, RAX, CPU(lf.res));
+    if (kind == LF_SZP) {
+        bytes(e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);  /* mov qword [rbx+lf.b], 0 */
+        b4(e, CPU(lf.b));
+        b4(e, 0);
+    }
+    set_lf_op(e, kind | (1u << LF_SIZE_SHIFT), kind == LF_SZP);
+    if (write) {
+        bytes(e, (const uint8_t[]){ 0x88, 0x83 }, 2);  /* mov [rbx+dst], al */
+        b4(e, dst);
+    }
+}
+
+/* movzx reg, byte [rbx+d] (reg: RAX or RCX) */
+static void load_byte(struct emit *e, unsigned reg, uint32_t d)
+{
+    bytes(e, (const uint8_t[]){ 0x0f, 0xb6, (uint8_t)(0x83 | (reg << 3)) }, 3);
+    b4(e, d);
+}
+
+/* The 8-bit register forms: ALU r8, r8 (00..3B with bit 0 clear), TEST
+ * r8, r8 (84), group 1 r8, imm8 (80), ALU/TEST AL, imm8 (04..3C, A8). */
+static bool inline_alu8(struct emit *e, const struct insn *in, emu_op_fn fn)
+{
+    uint8_t op = in->op, opcode;
+    uint32_t kind;
+    bool write;
+    uint32_t dst;
+    if (op == 0x84 || (op < 0x40 && (op & 7) <= 2 && !(op & 1))) {
+        if (in->mod != 3 || fn != (op == 0x84 ? op_test_E_G : (op & 2) ? op_alu_G_E : op_alu_E_G))
+            return false;
+        if (op == 0x84)
+            opcode = 0x21, kind = LF_SZP, write = false;
+        else if (!alu_form((op >> 3) & 7, &opcode, &kind, &write))
+            return false;
+        bool to_g = op != 0x84 && (op & 2);
+        dst = reg8(in, to_g ? in->reg : in->rm);
+        load_byte(e, RAX, dst);
+        load_byte(e, RCX, reg8(in, to_g ? in->rm : in->reg));
+    } else if (op == 0x80) {
+        if (in->mod != 3 || fn != op_grp1_E_I || !alu_form(in->nnn, &opcode, &kind, &write))
+            return false;
+        dst = reg8(in, in->rm);
+        load_byte(e, RAX, dst);
+        mov_imm(e, RCX, in->imm & 0xff);
+    } else if (op == 0xa8 || (op < 0x40 && (op & 7) == 4)) {
+        if (op == 0xa8 ? fn != op_test_A_I : (fn != op_alu_A_I || !alu_form(op >> 3, &opcode, &kind, &write)))
+            return false;
+        if (op == 0xa8)
+            opcode = 0x21, kind = LF_SZP, write = false;
+        dst = GPR(GPR_RAX);
+        load_byte(e, RAX, dst);
+        mov_imm(e, RCX, in->imm & 0xff);
+    } else {
+        return false;
+    }
+    alu8_tail(e, opcode, kind, write, dst);
+    return true;
+}
+
 /* rax = the effective address of in's memory operand, 64-bit addressing
  * (end_off: the instruction's end in the block, for RIP-relative ones). */
 static void ea64(struct emit *e, const struct insn *in, uint32_t end_off)
@@ -181,6 +259,8 @@ bool jit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t en
         return false;
     if (in->map == MAP_0F)
         return inline_0f(e, in, fn);
+    if (in->map == MAP_1BYTE && inline_alu8(e, in, fn))
+        return true;
     if (in->map != MAP_1BYTE || (in->osz != 4 && in->osz != 8))
         return false;
     bool q = in->osz == 8;
