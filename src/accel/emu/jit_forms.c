@@ -162,6 +162,16 @@ static void ea64(struct emit *e, const struct insn *in, uint32_t end_off)
     }
 }
 
+/* rax = the linear address of in's memory operand (64-bit mode): the
+ * effective address, plus the FS or GS base (the other bases are 0) */
+static void lin64(struct emit *e, const struct insn *in, uint32_t end_off)
+{
+    ea64(e, in, end_off);
+    if (in->ea_seg == SEG_FS || in->ea_seg == SEG_GS)  /* add rax, [rbx+seg.base] */
+        rbx_mem(e, 0x03, RAX, CPU(seg) + (uint32_t)(in->ea_seg * sizeof(struct cpu_segment)) +
+                              (uint32_t)offsetof(struct cpu_segment, base));
+}
+
 /* rcx = the most significant bit (0 or 1) of eax/rax */
 static void msb_to_rcx(struct emit *e, bool q)
 {
@@ -345,7 +355,8 @@ bool jit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t en
 
 /* ---- inline memory forms (enum mem_form in jit_emit.h: MOV r, m and
  * MOV m, r, MOV m, imm, MOVZX/MOVSX/MOVSXD loads, ALU m, imm, PUSH r64,
- * POP r64), through the TLB like emu_read_lin / emu_write_lin. A TLB miss,
+ * POP r64; MOV r, m and MOV m, r also with FS/GS), through the TLB like
+ * emu_read_lin / emu_write_lin. A TLB miss,
  * a page-crossing access, a non-canonical address (never a tag) or a store
  * into a code page (no write tag) runs the handler instead, which does the
  * same access the slow way and may fault. ---- */
@@ -391,7 +402,14 @@ enum mem_form jit_mem_form(const struct emit *e, const struct insn *in, emu_op_f
         return MEM_STORE_IMM;
     if ((in->op == 0x81 || in->op == 0x83) && in->nnn != 2 && in->nnn != 3 && fn == op_grp1_E_I && plain_mem64(in))
         return MEM_ALU_IMM;
-    if (!in->has_modrm || in->mod == 3 || (in->osz != 4 && in->osz != 8) || emu_specialize(in, NULL) != fn)
+    if (!in->has_modrm || in->mod == 3 || (in->osz != 4 && in->osz != 8))
+        return MEM_NONE;
+    /* MOV with FS or GS (per-CPU data, thread-local storage): special.c
+     * leaves those to the generic handlers, which add the base */
+    if (in->asz == 8 && (in->ea_seg == SEG_FS || in->ea_seg == SEG_GS) &&
+        ((in->op == 0x8b && fn == op_mov_G_E) || (in->op == 0x89 && fn == op_mov_E_G)))
+        return in->op == 0x8b ? MEM_LOAD : MEM_STORE;
+    if (emu_specialize(in, NULL) != fn)
         return MEM_NONE;
     return in->op == 0x8b ? MEM_LOAD : in->op == 0x89 ? MEM_STORE : MEM_NONE;
 }
@@ -404,7 +422,7 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
     uint8_t *miss;
     switch (form) {
     case MEM_LOAD:
-        ea64(e, in, end_off);
+        lin64(e, in, end_off);
         miss = tlb_lookup(e, q ? 8 : 4, ACC_R);
         if (q)
             b1(e, 0x48);
@@ -415,7 +433,7 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
         /* the size read, and the host load that extends it as the handler
          * does (a 32-bit destination zero-extends the 32-bit result) */
         unsigned size = in->op == 0x63 ? 4 : (in->op & 1) ? 2 : 1;
-        ea64(e, in, end_off);
+        lin64(e, in, end_off);
         miss = tlb_lookup(e, size, ACC_R);
         if (in->op == 0xb6 || in->op == 0xb7) {
             bytes(e, (const uint8_t[]){ 0x0f, in->op, 0x06 }, 3);  /* movzx eax, byte/word [rsi] */
@@ -434,7 +452,7 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
     }
     case MEM_STORE_IMM: {
         unsigned size = in->op == 0xc6 ? 1 : in->osz;
-        ea64(e, in, end_off);
+        lin64(e, in, end_off);
         miss = tlb_lookup(e, size, ACC_W);
         if (size == 1) {
             bytes(e, (const uint8_t[]){ 0xc6, 0x06, (uint8_t)in->imm }, 3);  /* mov byte [rsi], imm8 */
@@ -453,7 +471,7 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
         uint32_t kind = 0;
         bool write = false;
         alu_form(in->nnn, &opcode, &kind, &write);  /* jit_mem_form checked that it is one */
-        ea64(e, in, end_off);
+        lin64(e, in, end_off);
         miss = tlb_lookup(e, q ? 8 : 4, write ? ACC_W : ACC_R);
         if (q)
             b1(e, 0x48);
@@ -463,7 +481,7 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
         return miss;
     }
     case MEM_STORE:
-        ea64(e, in, end_off);
+        lin64(e, in, end_off);
         miss = tlb_lookup(e, q ? 8 : 4, ACC_W);
         load(e, RCX, GPR(in->reg));
         if (q)

@@ -410,8 +410,46 @@ done:
     sys_free(ref);
 }
 
+/* MOV r, m and MOV m, r with FS and GS (per-CPU data, thread-local
+ * storage): the base is added, on the fast path (second pass of the loop)
+ * as on the handler's. */
+static void test_fs_gs_forms(void)
+{
+    struct sysm *m = new_machine();
+    /* The bases are one page and two pages: an address that missed its
+     * base would be another mapped page, which the plain loads put in
+     * the TLB. */
+    static const uint8_t code[] = {
+        0xb9, 0x02, 0x00, 0x00, 0x00,                          /* mov ecx, 2 */
+        0x4c, 0x8b, 0x04, 0x25, 0x10, 0x00, 0x10, 0x00,        /* L: mov r8, [0x100010] */
+        0x4c, 0x8b, 0x0c, 0x25, 0x20, 0x00, 0x10, 0x00,        /* mov r9, [0x100020] */
+        0x65, 0x48, 0x8b, 0x04, 0x25, 0x10, 0x00, 0x10, 0x00,  /* mov rax, gs:[0x100010] */
+        0x65, 0x48, 0x89, 0x04, 0x25, 0x18, 0x00, 0x10, 0x00,  /* mov gs:[0x100018], rax */
+        0x64, 0x8b, 0x14, 0x25, 0x20, 0x00, 0x10, 0x00,        /* mov edx, fs:[0x100020] */
+        0x64, 0x89, 0x0c, 0x25, 0x28, 0x00, 0x10, 0x00,        /* mov fs:[0x100028], ecx */
+        0xff, 0xc9,                                            /* dec ecx */
+        0x75, 0xca,                                            /* jnz L */
+        0xf4,                                                  /* hlt */
+    };
+    sys_code(m, SYS_KCODE, code, sizeof(code));
+    m->c.seg[SEG_GS].base = 0x1000;
+    m->c.seg[SEG_FS].base = 0x2000;
+    wr64(m, 0x100010, 1);
+    wr64(m, 0x100020, 2);
+    wr64(m, 0x101010, 0x1122334455667788ull);
+    wr64(m, 0x102020, 0xffffffffcafef00dull);
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(rd64(m, 0x101018), 0x1122334455667788ull);
+    CHECK_EQ(m->c.r[GPR_RDX], 0xcafef00d);
+    CHECK_EQ(rd64(m, 0x102028), 1);  /* the second pass stored ECX = 1 */
+    CHECK_EQ(rd64(m, 0x100018), 0);  /* nothing went to the base-less addresses */
+    CHECK_EQ(rd64(m, 0x100028), 0);
+    free_machine(m);
+}
+
 static void run_all(void)
 {
+    test_fs_gs_forms();
     test_conditions();
     test_register_forms();
     test_ret_to_many_callers();
