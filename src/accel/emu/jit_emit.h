@@ -279,6 +279,7 @@ enum mem_form {
     MEM_LOADX,      /* MOVZX, MOVSX r32/r64, m8/m16; MOVSXD r64, m32 */
     MEM_STORE_IMM,  /* MOV m8/m32/m64, imm (C6, C7 /0) */
     MEM_ALU_IMM,    /* ADD, OR, AND, SUB, XOR, CMP m32/m64, imm (81, 83) */
+    MEM_ALU_RM,     /* the same ops between a register and m32/m64, both ways; TEST m, r */
     /* Not memory forms, but forms with a fast path and the handler as the
      * slow path all the same (when jit_cond cannot decide): */
     MEM_SETCC,      /* SETcc r8 */

@@ -404,6 +404,13 @@ enum mem_form jit_mem_form(const struct emit *e, const struct insn *in, emu_op_f
         return MEM_ALU_IMM;
     if (!in->has_modrm || in->mod == 3 || (in->osz != 4 && in->osz != 8))
         return MEM_NONE;
+    uint8_t opcode;
+    uint32_t kind;
+    bool write;
+    if (plain_mem64(in) && (in->op == 0x85 || (in->op < 0x40 && (in->op & 7) <= 3 && (in->op & 1))) &&
+        (in->op == 0x85 || alu_form((in->op >> 3) & 7, &opcode, &kind, &write)) &&
+        (fn == emu_specialize(in, op_alu_E_G) || fn == op_alu_E_G || fn == op_alu_G_E || fn == op_test_E_G))
+        return MEM_ALU_RM;
     /* MOV with FS or GS (per-CPU data, thread-local storage): special.c
      * leaves those to the generic handlers, which add the base */
     if (in->asz == 8 && (in->ea_seg == SEG_FS || in->ea_seg == SEG_GS) &&
@@ -478,6 +485,32 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
         bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);  /* mov rax/eax, [rsi] */
         mov_imm(e, RCX, q ? in->imm : (uint32_t)in->imm);
         alu_tail(e, opcode, kind, write, q, DST_MEM);
+        return miss;
+    }
+    case MEM_ALU_RM: {
+        /* as alu_E/alu_G: a is the destination's value, b the source's;
+         * the memory is written (through the write tag) only when it is
+         * the destination and the op writes */
+        uint8_t opcode = 0x21;
+        uint32_t kind = LF_SZP;
+        bool write = false;
+        if (in->op != 0x85)
+            alu_form((in->op >> 3) & 7, &opcode, &kind, &write);  /* jit_mem_form checked that it is one */
+        bool to_g = in->op != 0x85 && (in->op & 2);
+        lin64(e, in, end_off);
+        miss = tlb_lookup(e, q ? 8 : 4, write && !to_g ? ACC_W : ACC_R);
+        if (to_g) {
+            load_sized(e, RAX, GPR(in->reg), q);
+            if (q)
+                b1(e, 0x48);
+            bytes(e, (const uint8_t[]){ 0x8b, 0x0e }, 2);  /* mov rcx/ecx, [rsi] */
+        } else {
+            if (q)
+                b1(e, 0x48);
+            bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);  /* mov rax/eax, [rsi] */
+            load_sized(e, RCX, GPR(in->reg), q);
+        }
+        alu_tail(e, opcode, kind, write, q, to_g ? in->reg : DST_MEM);
         return miss;
     }
     case MEM_STORE:

@@ -447,8 +447,47 @@ static void test_fs_gs_forms(void)
     free_machine(m);
 }
 
+/* ALU ops between a register and memory, both ways, and TEST m, r: the
+ * loop runs twice, so the second pass takes the TLB fast path. */
+static void test_alu_memory_forms(void)
+{
+    struct sysm *m = new_machine();
+    static const uint8_t code[] = {
+        0xb9, 0x02, 0x00, 0x00, 0x00,              /* mov ecx, 2 */
+        0x48, 0xc7, 0xc7, 0x00, 0x00, 0x10, 0x00,  /* mov rdi, 0x100000 */
+        0xba, 0xff, 0xff, 0x00, 0x00,              /* mov edx, 0xffff */
+        0xbe, 0x10, 0x00, 0x00, 0x00,              /* mov esi, 0x10 */
+        0xb8, 0x05, 0x00, 0x00, 0x00,              /* L: mov eax, 5 */
+        0x48, 0x03, 0x47, 0x08,                    /* add rax, [rdi+8] */
+        0x48, 0x29, 0x47, 0x10,                    /* sub [rdi+16], rax */
+        0x39, 0x47, 0x18,                          /* cmp [rdi+24], eax */
+        0x41, 0x0f, 0x94, 0xc0,                    /* sete r8b */
+        0x23, 0x57, 0x20,                          /* and edx, [rdi+32] */
+        0x48, 0x85, 0x77, 0x28,                    /* test [rdi+40], rsi */
+        0x41, 0x0f, 0x95, 0xc1,                    /* setne r9b */
+        0xff, 0xc9,                                /* dec ecx */
+        0x75, 0xdd,                                /* jnz L */
+        0xf4,                                      /* hlt */
+    };
+    sys_code(m, SYS_KCODE, code, sizeof(code));
+    wr64(m, 0x100008, 10);
+    wr64(m, 0x100010, 100);
+    wr64(m, 0x100018, 15);
+    wr64(m, 0x100020, 0xf0f0);
+    wr64(m, 0x100028, 0x30);
+    m->c.r[GPR_R8] = m->c.r[GPR_R9] = 0;
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.r[GPR_RAX], 15);
+    CHECK_EQ(rd64(m, 0x100010), 70);  /* 100 - 15 - 15: both passes wrote */
+    CHECK_EQ(m->c.r[GPR_R8] & 0xff, 1);
+    CHECK_EQ(m->c.r[GPR_RDX], 0xf0f0);
+    CHECK_EQ(m->c.r[GPR_R9] & 0xff, 1);
+    free_machine(m);
+}
+
 static void run_all(void)
 {
+    test_alu_memory_forms();
     test_fs_gs_forms();
     test_conditions();
     test_register_forms();
