@@ -525,7 +525,7 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
             pending = before + 1;
             /* What the record is now: ALU m, imm's slow path leaves its
              * handler's; the other forms leave the flags alone. */
-            e.lf_known = form == MEM_ALU_IMM || form == MEM_ALU_RM ? 0 : lf_known;
+            e.lf_known = form == MEM_ALU_IMM || form == MEM_ALU_RM || form == MEM_BYTE ? 0 : lf_known;
             e.lf_b_zero = lf_b_zero;
             continue;
         }

@@ -280,6 +280,7 @@ enum mem_form {
     MEM_STORE_IMM,  /* MOV m8/m32/m64, imm (C6, C7 /0) */
     MEM_ALU_IMM,    /* ADD, OR, AND, SUB, XOR, CMP m32/m64, imm (81, 83) */
     MEM_ALU_RM,     /* the same ops between a register and m32/m64, both ways; TEST m, r */
+    MEM_BYTE,       /* MOV r8, m8 and m8, r8; ALU m8, r8 / r8, m8; group 1 m8, imm8 */
     /* Not memory forms, but forms with a fast path and the handler as the
      * slow path all the same (when jit_cond cannot decide): */
     MEM_SETCC,      /* SETcc r8 */

@@ -73,7 +73,8 @@ static uint32_t reg8(const struct insn *in, unsigned n)
 /* ALU op / TEST of 8 bits, a = eax and b = ecx zero-extended bytes: done
  * in 32 bits, whose low byte is the 8-bit result; the record is of size 1
  * with a, b and res masked to it, as the handlers leave it. dst: where
- * the byte goes (a byte register's place in c->r), when the op writes. */
+ * the byte goes (a byte register's place in c->r, or DST_MEM: [rsi]),
+ * when the op writes. */
 static void alu8_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, uint32_t dst)
 {
     if (kind != LF_SZP) {
@@ -89,7 +90,9 @@ static void alu8_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write,
         b4(e, 0);
     }
     set_lf_op(e, kind | (1u << LF_SIZE_SHIFT), kind == LF_SZP);
-    if (write) {
+    if (write && dst == DST_MEM) {
+        bytes(e, (const uint8_t[]){ 0x88, 0x06 }, 2);  /* mov [rsi], al */
+    } else if (write) {
         bytes(e, (const uint8_t[]){ 0x88, 0x83 }, 2);  /* mov [rbx+dst], al */
         b4(e, dst);
     }
@@ -407,6 +410,12 @@ enum mem_form jit_mem_form(const struct emit *e, const struct insn *in, emu_op_f
     uint8_t opcode;
     uint32_t kind;
     bool write;
+    if (plain_mem64(in) &&
+        ((in->op == 0x8a && fn == op_mov_G_E) || (in->op == 0x88 && fn == op_mov_E_G) ||
+         (in->op == 0x80 && fn == op_grp1_E_I && alu_form(in->nnn, &opcode, &kind, &write)) ||
+         (in->op < 0x40 && (in->op & 7) <= 2 && !(in->op & 1) && fn == ((in->op & 2) ? op_alu_G_E : op_alu_E_G) &&
+          alu_form((in->op >> 3) & 7, &opcode, &kind, &write))))
+        return MEM_BYTE;
     if (plain_mem64(in) && (in->op == 0x85 || (in->op < 0x40 && (in->op & 7) <= 3 && (in->op & 1))) &&
         (in->op == 0x85 || alu_form((in->op >> 3) & 7, &opcode, &kind, &write)) &&
         (fn == emu_specialize(in, op_alu_E_G) || fn == op_alu_E_G || fn == op_alu_G_E || fn == op_test_E_G))
@@ -511,6 +520,39 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
             load_sized(e, RCX, GPR(in->reg), q);
         }
         alu_tail(e, opcode, kind, write, q, to_g ? in->reg : DST_MEM);
+        return miss;
+    }
+    case MEM_BYTE: {
+        uint8_t op = in->op, opcode = 0;
+        uint32_t kind = 0;
+        bool write = false, to_g = op == 0x8a || (op < 0x40 && (op & 2));
+        if (op == 0x80)
+            alu_form(in->nnn, &opcode, &kind, &write);  /* jit_mem_form checked these */
+        else if (op < 0x40)
+            alu_form((op >> 3) & 7, &opcode, &kind, &write);
+        bool writes_mem = op == 0x88 || (!to_g && op != 0x8a && write);
+        lin64(e, in, end_off);
+        miss = tlb_lookup(e, 1, writes_mem ? ACC_W : ACC_R);
+        uint32_t reg = reg8(in, in->reg);
+        if (op == 0x8a) {                                      /* MOV r8, m8 */
+            bytes(e, (const uint8_t[]){ 0x0f, 0xb6, 0x06 }, 3);  /* movzx eax, byte [rsi] */
+            bytes(e, (const uint8_t[]){ 0x88, 0x83 }, 2);        /* mov [rbx+reg], al */
+            b4(e, reg);
+        } else if (op == 0x88) {                               /* MOV m8, r8 */
+            load_byte(e, RAX, reg);
+            bytes(e, (const uint8_t[]){ 0x88, 0x06 }, 2);        /* mov [rsi], al */
+        } else if (to_g) {                                     /* ALU r8, m8 */
+            load_byte(e, RAX, reg);
+            bytes(e, (const uint8_t[]){ 0x0f, 0xb6, 0x0e }, 3);  /* movzx ecx, byte [rsi] */
+            alu8_tail(e, opcode, kind, write, reg);
+        } else {                                               /* ALU m8, r8 / imm8 */
+            bytes(e, (const uint8_t[]){ 0x0f, 0xb6, 0x06 }, 3);  /* movzx eax, byte [rsi] */
+            if (op == 0x80)
+                mov_imm(e, RCX, in->imm & 0xff);
+            else
+                load_byte(e, RCX, reg);
+            alu8_tail(e, opcode, kind, write, DST_MEM);
+        }
         return miss;
     }
     case MEM_STORE:

@@ -485,8 +485,40 @@ static void test_alu_memory_forms(void)
     free_machine(m);
 }
 
+/* Byte forms with memory (MOV both ways, ALU m8, r8 and r8, m8, group 1
+ * m8, imm8), with DH (no REX) among the registers; twice round a loop. */
+static void test_byte_memory_forms(void)
+{
+    struct sysm *m = new_machine();
+    static const uint8_t code[] = {
+        0xb9, 0x02, 0x00, 0x00, 0x00,              /* mov ecx, 2 */
+        0x48, 0xc7, 0xc7, 0x00, 0x00, 0x10, 0x00,  /* mov rdi, 0x100000 */
+        0xba, 0x34, 0x12, 0x00, 0x00,              /* mov edx, 0x1234 */
+        0x8a, 0x47, 0x01,                          /* L: mov al, [rdi+1] */
+        0x88, 0x77, 0x02,                          /* mov [rdi+2], dh */
+        0x00, 0x57, 0x03,                          /* add [rdi+3], dl */
+        0x3a, 0x5f, 0x04,                          /* cmp bl, [rdi+4] */
+        0x41, 0x0f, 0x94, 0xc0,                    /* sete r8b */
+        0x80, 0x6f, 0x05, 0x03,                    /* sub byte [rdi+5], 3 */
+        0xff, 0xc9,                                /* dec ecx */
+        0x75, 0xe8,                                /* jnz L */
+        0xf4,                                      /* hlt */
+    };
+    sys_code(m, SYS_KCODE, code, sizeof(code));
+    wr64(m, 0x100000, 0x0000204210007700ull);  /* [1] 0x77, [3] 0x10, [4] 0x42, [5] 0x20 */
+    m->c.r[GPR_RAX] = 0xaaaa;
+    m->c.r[GPR_RBX] = 0x42;
+    m->c.r[GPR_R8] = 0;
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.r[GPR_RAX], 0xaa77);  /* MOV r8 keeps the rest */
+    CHECK_EQ(rd64(m, 0x100000), 0x00001a4278127700ull);
+    CHECK_EQ(m->c.r[GPR_R8] & 0xff, 1);
+    free_machine(m);
+}
+
 static void run_all(void)
 {
+    test_byte_memory_forms();
     test_alu_memory_forms();
     test_fs_gs_forms();
     test_conditions();
