@@ -45,7 +45,14 @@
 struct code_page {
     uintptr_t host;             /* the host address of its first byte, 0: empty slot */
     struct emu_block *blocks;   /* those blocks (emu_block.pnext), the replaced ones too */
+    unsigned nblocks;
 };
+
+/* A store into a code page walks its list of blocks. A page whose code
+ * is rewritten over and over (a guest's own JIT, or a hostile one) would
+ * make that list, and each store, ever longer: past this many blocks on
+ * one page, everything is dropped and decoded again. */
+#define PAGE_BLOCKS_MAX 512
 
 /* Check slots (emu_block.check): one per block built since the arena
  * was last emptied. */
@@ -165,6 +172,7 @@ static struct code_page *mark_code(struct emu_cpu *c, uintptr_t host_page)
     cp = &bc->code[k];
     cp->host = host_page;
     cp->blocks = NULL;
+    cp->nblocks = 0;
     bc->ncode++;
     for (int m = 0; m < 2; m++)
         for (int t = 0; t < EMU_TLB_SIZE; t++) {
@@ -299,6 +307,10 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     if (bc->used + size > ARENA_SIZE || bc->jit_full || bc->nslots == SLOTS)
         drop_all(c);
     struct code_page *cp = mark_code(c, (uintptr_t)(p - page_off));  /* may empty the arena too */
+    if (cp->nblocks >= PAGE_BLOCKS_MAX) {
+        drop_all(c);
+        cp = mark_code(c, (uintptr_t)(p - page_off));
+    }
     struct emu_block *b = (struct emu_block *)(void *)(bc->arena + bc->used);
     bc->used += size;
     b->host = p;
@@ -317,6 +329,7 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     *b->check = gen;  /* read before the copy; no store of this vCPU since */
     b->pnext = cp->blocks;
     cp->blocks = b;
+    cp->nblocks++;
     memcpy(b->bytes, copy, off);
     memcpy((uint8_t *)b + ins_off, ins, n * sizeof(ins[0]));
     b->code = emu_jit_compile(bc->jit, b, gen != EMU_GEN_NEVER);

@@ -306,11 +306,17 @@ void jit_goto(struct emit *e, int64_t off)
     b4(e, (uint32_t)(int32_t)((intptr_t)e->exit_rip_set - (intptr_t)(e->rx + 4)));
 }
 
+/* The rel32 that, at at (in the writable view), jumps to to's code */
+static int32_t rel32_to(const struct emu_jit *j, const uint8_t *at, const struct emu_block *to)
+{
+    uintptr_t rx = (uintptr_t)j->rx + (uintptr_t)(at - j->rw);
+    return (int32_t)((intptr_t)(uintptr_t)to->code - (intptr_t)(rx + 4));
+}
+
 /* Points the rel32 at (in from's code) to to's code. */
 static void patch_rel32(struct emu_jit *j, uint8_t *at, const struct emu_block *to)
 {
-    uintptr_t rx = (uintptr_t)j->rx + (uintptr_t)(at - j->rw);
-    int32_t rel = (int32_t)((intptr_t)(uintptr_t)to->code - (intptr_t)(rx + 4));
+    int32_t rel = rel32_to(j, at, to);
     memcpy(at, &rel, 4);
 }
 
@@ -321,11 +327,9 @@ void emu_jit_link(struct emu_jit *j, struct emu_block *from, unsigned k, const s
     /* A direct jump's target byte never changes: it is relinked only
      * when that block was decoded again. */
     for (unsigned d = 0; d < from->ndirect; d++) {
-        int32_t want = (int32_t)((intptr_t)(uintptr_t)to->code -
-                                 (intptr_t)((uintptr_t)j->rx + (uintptr_t)(from->direct_at[d] - j->rw) + 4));
         int32_t now;
         memcpy(&now, from->direct_at[d], 4);
-        if (from->page + from->direct_off[d] == (uintptr_t)to->host && now != want)
+        if (from->page + from->direct_off[d] == (uintptr_t)to->host && now != rel32_to(j, from->direct_at[d], to))
             patch_rel32(j, from->direct_at[d], to);
     }
     uint8_t *at = from->link_at[k];
@@ -444,7 +448,7 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
     b4(&e, 0);
     jmp_to(&e, j->leave);
 
-    /* The entry: the self-check (its bytes are still guest memory's), then
+    /* The entry: the check (its bytes are still guest memory's), then
      * the registers block code keeps. With gen, the bytes are compared
      * only when guest RAM or b's page changed since they last were
      * (emu_block_matches), out of the straight path; and then b's slot =
@@ -523,8 +527,9 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
             b1(&e, (uint8_t)(before + 1));
             land(&e, done);
             pending = before + 1;
-            /* What the record is now: ALU m, imm's slow path leaves its
-             * handler's; the other forms leave the flags alone. */
+            /* What the record is now: the ALU forms' slow paths leave
+             * their handler's, not known here; the other forms leave the
+             * flags alone. */
             e.lf_known = form == MEM_ALU_IMM || form == MEM_ALU_RM || form == MEM_BYTE ? 0 : lf_known;
             e.lf_b_zero = lf_b_zero;
             continue;

@@ -516,8 +516,41 @@ static void test_byte_memory_forms(void)
     free_machine(m);
 }
 
+/* Code rewritten 2000 times, one block at a time (a JIT in the guest):
+ * each run must see the new byte, and the blocks piling up on that page
+ * are dropped once there are too many (block.c, PAGE_BLOCKS_MAX). */
+static void test_code_rewritten_often(void)
+{
+    struct sysm *m = new_machine();
+    static const uint8_t code[] = {
+        0xb9, 0xd0, 0x07, 0x00, 0x00,              /* mov ecx, 2000 */
+        0x88, 0x0c, 0x25, 0x01, 0x50, 0x01, 0x00,  /* L: mov [TARGET + 1], cl */
+        0xe8, 0xef, 0x4f, 0x00, 0x00,              /* call TARGET */
+        0x01, 0xc3,                                /* add ebx, eax */
+        0xff, 0xc9,                                /* dec ecx */
+        0x75, 0xee,                                /* jnz L */
+        0xf4,                                      /* hlt */
+    };
+    static const uint8_t target[] = { 0xb8, 0x00, 0x00, 0x00, 0x00, 0xc3 };  /* mov eax, imm32; ret */
+    sys_code(m, SYS_KCODE, code, sizeof(code));
+    sys_code(m, TARGET, target, sizeof(target));
+    m->c.r[GPR_RBX] = 0;
+    m->c.rip = SYS_KCODE;
+    m->c.run_state = CPU_RUNNABLE;
+    sys_run(m, 100000);
+    CHECK_EQ(m->c.exit, EMU_EXIT_HLT);
+    /* the sum of (2000 - k) & 0xff over k = 0..1999: each call returned
+     * the byte just written */
+    uint64_t want = 0;
+    for (unsigned k = 0; k < 2000; k++)
+        want += (2000 - k) & 0xff;
+    CHECK_EQ(m->c.r[GPR_RBX], want);
+    free_machine(m);
+}
+
 static void run_all(void)
 {
+    test_code_rewritten_often();
     test_byte_memory_forms();
     test_alu_memory_forms();
     test_fs_gs_forms();
