@@ -45,14 +45,7 @@
 struct code_page {
     uintptr_t host;             /* the host address of its first byte, 0: empty slot */
     struct emu_block *blocks;   /* those blocks (emu_block.pnext), the replaced ones too */
-    unsigned nblocks;
 };
-
-/* A store into a code page walks its list of blocks. A page whose code
- * is rewritten over and over (a guest's own JIT, or a hostile one) would
- * make that list, and each store, ever longer: past this many blocks on
- * one page, everything is dropped and decoded again. */
-#define PAGE_BLOCKS_MAX 512
 
 /* Check slots (emu_block.check): one per block built since the arena
  * was last emptied. */
@@ -149,8 +142,20 @@ void emu_code_written(struct emu_cpu *c, uintptr_t host_page)
     if (host_page == c->exec_page)
         c->block_break = true;
     struct code_page *cp = find_code_page(c->blocks, host_page);
-    for (struct emu_block *b = cp ? cp->blocks : NULL; b; b = b->pnext)
+    if (!cp)
+        return;
+    /* Replaced blocks leave the list here, so that code rewritten over
+     * and over (a guest's own JIT) does not make it, and each store,
+     * ever longer: what stays is one block per start and mode at most. */
+    for (struct emu_block **pb = &cp->blocks; *pb;) {
+        struct emu_block *b = *pb;
+        if (b->dead) {
+            *pb = b->pnext;
+            continue;
+        }
         *b->check = 0;  /* guest_ram_gen is never 0 */
+        pb = &b->pnext;
+    }
 }
 
 /* Makes host_page (the host address of a guest page's first byte) a code
@@ -172,7 +177,6 @@ static struct code_page *mark_code(struct emu_cpu *c, uintptr_t host_page)
     cp = &bc->code[k];
     cp->host = host_page;
     cp->blocks = NULL;
-    cp->nblocks = 0;
     bc->ncode++;
     for (int m = 0; m < 2; m++)
         for (int t = 0; t < EMU_TLB_SIZE; t++) {
@@ -307,10 +311,6 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     if (bc->used + size > ARENA_SIZE || bc->jit_full || bc->nslots == SLOTS)
         drop_all(c);
     struct code_page *cp = mark_code(c, (uintptr_t)(p - page_off));  /* may empty the arena too */
-    if (cp->nblocks >= PAGE_BLOCKS_MAX) {
-        drop_all(c);
-        cp = mark_code(c, (uintptr_t)(p - page_off));
-    }
     struct emu_block *b = (struct emu_block *)(void *)(bc->arena + bc->used);
     bc->used += size;
     b->host = p;
@@ -329,7 +329,7 @@ static struct emu_block *build(struct emu_cpu *c, const uint8_t *p, unsigned pag
     *b->check = gen;  /* read before the copy; no store of this vCPU since */
     b->pnext = cp->blocks;
     cp->blocks = b;
-    cp->nblocks++;
+    b->dead = false;
     memcpy(b->bytes, copy, off);
     memcpy((uint8_t *)b + ins_off, ins, n * sizeof(ins[0]));
     b->code = emu_jit_compile(bc->jit, b, gen != EMU_GEN_NEVER);
@@ -365,6 +365,8 @@ struct emu_block *emu_block_get(struct emu_cpu *c, struct emu_block *prev, const
             b = x;
             b->hnext = *slot;
             *slot = b;
+        } else {
+            x->dead = true;  /* decoded again below */
         }
         break;
     }

@@ -129,6 +129,10 @@ struct emu_block {
     uint8_t n;            /* instructions */
     uint8_t mode;         /* decode_mode key: code64 | def32 << 1 */
     bool wide;            /* 8 bytes from host are readable (for the check of short blocks) */
+    /* Replaced by a block decoded from the new bytes: it never matches
+     * again, even if the old bytes come back (block.c drops it from its
+     * page's list, so stores would no longer clear its slot). */
+    bool dead;
     uint8_t relinks;      /* times a link was changed (jit.c) */
     uint8_t ndirect;      /* direct_at[] in use */
     uint8_t bytes[];      /* nbytes, then padding, then the instructions */
@@ -176,7 +180,7 @@ static inline bool emu_block_bytes_equal(const struct emu_block *b, const uint8_
  * emu_block_gen, read before this call), or they are now. */
 static inline bool emu_block_matches(struct emu_block *b, const uint8_t *p, uint8_t key, uint64_t gen)
 {
-    if (!b || b->host != p || b->mode != key)
+    if (!b || b->host != p || b->mode != key || b->dead)
         return false;
     if (*b->check == gen && gen != EMU_GEN_NEVER)
         return true;

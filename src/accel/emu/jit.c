@@ -179,7 +179,7 @@ static uint8_t *check8(struct emit *e, uint32_t at, unsigned sh, uint64_t want)
 }
 
 /* a block is at most BLOCK_MAX_INSNS (32) instructions of 15 bytes */
-#define CHECKS_MAX (32 * 15 / 8 + 2)
+#define CHECKS_MAX (32 * 15 / 8 + 3)  /* and the dead check */
 
 /* Compares b's bytes with guest memory's (clobbers rax, rcx, rdx); each
  * returned rel32 (in stale[], the count returned) is a jump to patch to
@@ -460,9 +460,13 @@ const void *emu_jit_compile(struct emu_jit *j, struct emu_block *b, bool gen)
     uintptr_t start;
     if (gen) {
         const uintptr_t verify = e.rx;
+        mov_rax_imm64(&e, (uint64_t)(uintptr_t)&b->dead);      /* a replaced block never runs again */
+        bytes(&e, (const uint8_t[]){ 0x80, 0x38, 0x00 }, 3);  /* cmp byte [rax], 0 */
+        uint8_t *dead = jump_fwd(&e, true);
         op_abs(&e, 0x8b, RAX, &guest_ram_gen);                  /* mov rax, [guest_ram_gen] */
         bytes(&e, (const uint8_t[]){ 0x49, 0x89, 0xc0 }, 3);  /* mov r8, rax */
         nstale = check_bytes(&e, b, stale);
+        stale[nstale++] = dead;
         mov_rax_imm64(&e, (uint64_t)(uintptr_t)b->check);
         bytes(&e, (const uint8_t[]){ 0x4c, 0x89, 0x00 }, 3);  /* mov [rax], r8 */
         uint8_t *verified = jump_fwd(&e, false);

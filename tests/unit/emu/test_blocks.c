@@ -517,8 +517,8 @@ static void test_byte_memory_forms(void)
 }
 
 /* Code rewritten 2000 times, one block at a time (a JIT in the guest):
- * each run must see the new byte, and the blocks piling up on that page
- * are dropped once there are too many (block.c, PAGE_BLOCKS_MAX). */
+ * each run must see the new byte; the replaced blocks leave their page's
+ * list (block.c), and none of them runs again. */
 static void test_code_rewritten_often(void)
 {
     struct sysm *m = new_machine();
@@ -548,8 +548,37 @@ static void test_code_rewritten_often(void)
     free_machine(m);
 }
 
+/* A block replaced by one decoded from new bytes must never run again,
+ * even when its old bytes come back: the caller's code still jumps to it
+ * (a link made when it was current), and it is no longer on its page's
+ * list, so a later store would not clear its check slot. */
+static void test_replaced_block_stays_dead(void)
+{
+    struct sysm *m = new_machine();
+    static const uint8_t caller[] = { 0xe8, 0xfb, 0x4f, 0x00, 0x00, 0xf4 };  /* call TARGET; hlt */
+    static const uint8_t target[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3 };  /* mov eax, imm32; ret */
+    static const uint8_t poke[] = { 0xc6, 0x04, 0x25, 0x01, 0x50, 0x01, 0x00, 0x03, 0xf4 };  /* mov byte [TARGET+1], 3; hlt */
+    sys_code(m, SYS_KCODE, caller, sizeof(caller));
+    sys_code(m, TARGET, target, sizeof(target));
+    sys_code(m, 0x12000, poke, sizeof(poke));
+    static const uint8_t values[] = { 1, 1, 2, 1 };  /* written by a device (the host) */
+    for (unsigned k = 0; k < sizeof(values); k++) {
+        m->ram[TARGET + 1] = values[k];
+        guest_ram_changed();
+        m->c.r[GPR_RSP] = SYS_KSTACK;
+        run_at(m, SYS_KCODE);
+        CHECK_EQ(m->c.r[GPR_RAX], values[k]);
+    }
+    run_at(m, 0x12000);  /* a store by this vCPU: the page's blocks check again */
+    m->c.r[GPR_RSP] = SYS_KSTACK;
+    run_at(m, SYS_KCODE);
+    CHECK_EQ(m->c.r[GPR_RAX], 3);
+    free_machine(m);
+}
+
 static void run_all(void)
 {
+    test_replaced_block_stays_dead();
     test_code_rewritten_often();
     test_byte_memory_forms();
     test_alu_memory_forms();
