@@ -36,18 +36,24 @@ static bool alu_form(unsigned nnn, uint8_t *opcode, uint32_t *kind, bool *write)
     return true;
 }
 
-/* rax = a OP rcx (b), both already in place and masked to the size; then
- * the lazy record and the destination, as special.c's ALU_RR/ALU_RI. */
-#define DST_MEM 0xffu  /* alu_tail's destination: the memory at rsi */
+/* rax = a OP rcx (b), both already in place and masked to the size (1,
+ * 4 or 8 bytes); then the lazy record and the destination, as special.c's
+ * ALU_RR/ALU_RI. dst: where the result goes when the op writes, the
+ * place of its register in c (a byte register's for size 1), or DST_MEM:
+ * the memory at rsi. A byte op is done in 32 bits, whose low byte is the
+ * 8-bit result; the record then has a, b and res masked to 8 bits, as the
+ * handlers leave it. */
+#define DST_MEM UINT32_MAX
 
-static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, bool q, unsigned dst)
+static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, unsigned size, uint32_t dst)
 {
-    unsigned size = q ? 8 : 4;
     if (kind != LF_SZP) {
         store(e, RAX, CPU(lf.a));
         store(e, RCX, CPU(lf.b));
     }
-    alu_rax_rcx(e, opcode, q);  /* a 32-bit op zero-extends rax */
+    alu_rax_rcx(e, opcode, size == 8);  /* a 32-bit op zero-extends rax */
+    if (size == 1)
+        bytes(e, (const uint8_t[]){ 0x0f, 0xb6, 0xc0 }, 3);  /* movzx eax, al */
     store(e, RAX, CPU(lf.res));
     if (kind == LF_SZP) {
         bytes(e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);  /* mov qword [rbx+lf.b], 0 */
@@ -55,12 +61,19 @@ static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, 
         b4(e, 0);
     }
     set_lf_op(e, kind | (size << LF_SIZE_SHIFT), kind == LF_SZP);
-    if (write && dst == DST_MEM) {
-        if (q)
+    if (!write)
+        return;
+    if (size == 1 && dst == DST_MEM) {
+        bytes(e, (const uint8_t[]){ 0x88, 0x06 }, 2);  /* mov [rsi], al */
+    } else if (size == 1) {
+        bytes(e, (const uint8_t[]){ 0x88, 0x83 }, 2);  /* mov [rbx+dst], al */
+        b4(e, dst);
+    } else if (dst == DST_MEM) {
+        if (size == 8)
             b1(e, 0x48);
         bytes(e, (const uint8_t[]){ 0x89, 0x06 }, 2);  /* mov [rsi], rax/eax */
-    } else if (write) {
-        store(e, RAX, GPR(dst));
+    } else {
+        store(e, RAX, dst);
     }
 }
 
@@ -68,34 +81,6 @@ static void alu_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, 
 static uint32_t reg8(const struct insn *in, unsigned n)
 {
     return n >= 4 && n < 8 && !in->rex ? GPR(n - 4) + 1 : GPR(n);
-}
-
-/* ALU op / TEST of 8 bits, a = eax and b = ecx zero-extended bytes: done
- * in 32 bits, whose low byte is the 8-bit result; the record is of size 1
- * with a, b and res masked to it, as the handlers leave it. dst: where
- * the byte goes (a byte register's place in c->r, or DST_MEM: [rsi]),
- * when the op writes. */
-static void alu8_tail(struct emit *e, uint8_t opcode, uint32_t kind, bool write, uint32_t dst)
-{
-    if (kind != LF_SZP) {
-        store(e, RAX, CPU(lf.a));
-        store(e, RCX, CPU(lf.b));
-    }
-    alu_rax_rcx(e, opcode, false);
-    bytes(e, (const uint8_t[]){ 0x0f, 0xb6, 0xc0 }, 3);  /* movzx eax, al */
-    store(e, RAX, CPU(lf.res));
-    if (kind == LF_SZP) {
-        bytes(e, (const uint8_t[]){ 0x48, 0xc7, 0x83 }, 3);  /* mov qword [rbx+lf.b], 0 */
-        b4(e, CPU(lf.b));
-        b4(e, 0);
-    }
-    set_lf_op(e, kind | (1u << LF_SIZE_SHIFT), kind == LF_SZP);
-    if (write && dst == DST_MEM) {
-        bytes(e, (const uint8_t[]){ 0x88, 0x06 }, 2);  /* mov [rsi], al */
-    } else if (write) {
-        bytes(e, (const uint8_t[]){ 0x88, 0x83 }, 2);  /* mov [rbx+dst], al */
-        b4(e, dst);
-    }
 }
 
 /* movzx reg, byte [rbx+d] (reg: RAX or RCX) */
@@ -141,7 +126,7 @@ static bool inline_alu8(struct emit *e, const struct insn *in, emu_op_fn fn)
     } else {
         return false;
     }
-    alu8_tail(e, opcode, kind, write, dst);
+    alu_tail(e, opcode, kind, write, 1, dst);
     return true;
 }
 
@@ -219,9 +204,7 @@ static void emit_shift(struct emit *e, const struct insn *in, bool q, unsigned c
  * for 4..7 without REX, as reg_read) */
 static void load_narrow(struct emit *e, const struct insn *in, unsigned n, bool word, bool sx, bool sx64)
 {
-    uint32_t d = GPR(n);
-    if (!word && n >= 4 && n < 8 && !in->rex)
-        d = GPR(n - 4) + 1;
+    uint32_t d = word ? GPR(n) : reg8(in, n);
     if (sx64)
         b1(e, 0x48);
     bytes(e, (const uint8_t[]){ 0x0f, (uint8_t)((sx ? 0xbe : 0xb6) | word), 0x83 }, 3);
@@ -292,7 +275,7 @@ bool jit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t en
             opcode = 0x21, kind = LF_SZP, write = false;
         load_sized(e, RAX, GPR(GPR_RAX), q);
         mov_imm(e, RCX, q ? in->imm : (uint32_t)in->imm);
-        alu_tail(e, opcode, kind, write, q, GPR_RAX);
+        alu_tail(e, opcode, kind, write, q ? 8 : 4, GPR(GPR_RAX));
         return true;
     }
     if (op == 0x8d && in->mod != 3 && in->asz == 8 &&                    /* LEA r64/r32, m */
@@ -333,7 +316,7 @@ bool jit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t en
             unsigned dst = to_g ? in->reg : in->rm, src = to_g ? in->rm : in->reg;
             load_sized(e, RAX, GPR(dst), q);
             load_sized(e, RCX, GPR(src), q);
-            alu_tail(e, opcode, kind, write, q, dst);
+            alu_tail(e, opcode, kind, write, q ? 8 : 4, GPR(dst));
             return true;
         }
         if ((op == 0xc1 || op == 0xd1) && in->nnn >= 4) {  /* SHL/SHR/SAR r, 1 or imm */
@@ -348,7 +331,7 @@ bool jit_inline(struct emit *e, const struct insn *in, emu_op_fn fn, uint32_t en
                 return false;
             load_sized(e, RAX, GPR(in->rm), q);
             mov_imm(e, RCX, q ? in->imm : (uint32_t)in->imm);
-            alu_tail(e, opcode, kind, write, q, in->rm);
+            alu_tail(e, opcode, kind, write, q ? 8 : 4, GPR(in->rm));
             return true;
         }
         return false;
@@ -493,7 +476,7 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
             b1(e, 0x48);
         bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);  /* mov rax/eax, [rsi] */
         mov_imm(e, RCX, q ? in->imm : (uint32_t)in->imm);
-        alu_tail(e, opcode, kind, write, q, DST_MEM);
+        alu_tail(e, opcode, kind, write, q ? 8 : 4, DST_MEM);
         return miss;
     }
     case MEM_ALU_RM: {
@@ -519,7 +502,7 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
             bytes(e, (const uint8_t[]){ 0x8b, 0x06 }, 2);  /* mov rax/eax, [rsi] */
             load_sized(e, RCX, GPR(in->reg), q);
         }
-        alu_tail(e, opcode, kind, write, q, to_g ? in->reg : DST_MEM);
+        alu_tail(e, opcode, kind, write, q ? 8 : 4, to_g ? GPR(in->reg) : DST_MEM);
         return miss;
     }
     case MEM_BYTE: {
@@ -544,14 +527,14 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
         } else if (to_g) {                                     /* ALU r8, m8 */
             load_byte(e, RAX, reg);
             bytes(e, (const uint8_t[]){ 0x0f, 0xb6, 0x0e }, 3);  /* movzx ecx, byte [rsi] */
-            alu8_tail(e, opcode, kind, write, reg);
+            alu_tail(e, opcode, kind, write, 1, reg);
         } else {                                               /* ALU m8, r8 / imm8 */
             bytes(e, (const uint8_t[]){ 0x0f, 0xb6, 0x06 }, 3);  /* movzx eax, byte [rsi] */
             if (op == 0x80)
                 mov_imm(e, RCX, in->imm & 0xff);
             else
                 load_byte(e, RCX, reg);
-            alu8_tail(e, opcode, kind, write, DST_MEM);
+            alu_tail(e, opcode, kind, write, 1, DST_MEM);
         }
         return miss;
     }
@@ -583,7 +566,7 @@ uint8_t *jit_mem_fast(struct emit *e, const struct insn *in, enum mem_form form,
         uint8_t *end = NULL;
         if (form == MEM_SETCC) {
             /* mov byte [rbx+d], 1 / 0 (AH..BH for 4..7 without REX) */
-            uint32_t d = in->rm >= 4 && in->rm < 8 && !in->rex ? GPR(in->rm - 4) + 1 : GPR(in->rm);
+            uint32_t d = reg8(in, in->rm);
             bytes(e, (const uint8_t[]){ 0xc6, 0x83 }, 2);
             b4(e, d);
             b1(e, 1);
