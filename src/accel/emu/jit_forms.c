@@ -90,6 +90,15 @@ static void load_byte(struct emit *e, unsigned reg, uint32_t d)
     b4(e, d);
 }
 
+/* ALU r/m8, r8 or r8, r/m8 (00..3A with bit 0 clear, not ADC/SBB) run by
+ * the generic handler: its host opcode, lazy kind and whether it writes */
+static bool alu8_form(const struct insn *in, emu_op_fn fn, uint8_t *opcode, uint32_t *kind, bool *write)
+{
+    uint8_t op = in->op;
+    return op < 0x40 && (op & 7) <= 2 && !(op & 1) && fn == ((op & 2) ? op_alu_G_E : op_alu_E_G) &&
+           alu_form((op >> 3) & 7, opcode, kind, write);
+}
+
 /* The 8-bit register forms: ALU r8, r8 (00..3B with bit 0 clear), TEST
  * r8, r8 (84), group 1 r8, imm8 (80), ALU/TEST AL, imm8 (04..3C, A8). */
 static bool inline_alu8(struct emit *e, const struct insn *in, emu_op_fn fn)
@@ -98,13 +107,11 @@ static bool inline_alu8(struct emit *e, const struct insn *in, emu_op_fn fn)
     uint32_t kind;
     bool write;
     uint32_t dst;
-    if (op == 0x84 || (op < 0x40 && (op & 7) <= 2 && !(op & 1))) {
-        if (in->mod != 3 || fn != (op == 0x84 ? op_test_E_G : (op & 2) ? op_alu_G_E : op_alu_E_G))
+    if ((op == 0x84 && fn == op_test_E_G) || alu8_form(in, fn, &opcode, &kind, &write)) {
+        if (in->mod != 3)
             return false;
         if (op == 0x84)
             opcode = 0x21, kind = LF_SZP, write = false;
-        else if (!alu_form((op >> 3) & 7, &opcode, &kind, &write))
-            return false;
         bool to_g = op != 0x84 && (op & 2);
         dst = reg8(in, to_g ? in->reg : in->rm);
         load_byte(e, RAX, dst);
@@ -396,8 +403,7 @@ enum mem_form jit_mem_form(const struct emit *e, const struct insn *in, emu_op_f
     if (plain_mem64(in) &&
         ((in->op == 0x8a && fn == op_mov_G_E) || (in->op == 0x88 && fn == op_mov_E_G) ||
          (in->op == 0x80 && fn == op_grp1_E_I && alu_form(in->nnn, &opcode, &kind, &write)) ||
-         (in->op < 0x40 && (in->op & 7) <= 2 && !(in->op & 1) && fn == ((in->op & 2) ? op_alu_G_E : op_alu_E_G) &&
-          alu_form((in->op >> 3) & 7, &opcode, &kind, &write))))
+         alu8_form(in, fn, &opcode, &kind, &write)))
         return MEM_BYTE;
     if (plain_mem64(in) && (in->op == 0x85 || (in->op < 0x40 && (in->op & 7) <= 3 && (in->op & 1))) &&
         (in->op == 0x85 || alu_form((in->op >> 3) & 7, &opcode, &kind, &write)) &&
